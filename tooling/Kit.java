@@ -1,0 +1,13 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES kit/*.java
+
+import kit.KitCommand;
+import picocli.CommandLine;
+
+/** Entry point of the kit's tooling: ./jbang broker | tour | grade | bench | kernel (see jbang-catalog.json). */
+public class Kit {
+    public static void main(String... args) {
+        System.exit(KitCommand.run(args));
+    }
+}
