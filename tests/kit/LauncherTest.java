@@ -1,0 +1,80 @@
+package kit;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The ./jbang launcher works on a machine that has only Java 17 and Maven, and says what is missing otherwise. */
+class LauncherTest {
+
+    @Test
+    void cleanClone_withEmptyCache_fetchesJBangOnceAndRunsTheCatalog() throws Exception {
+        Path clone = Files.createTempDirectory("clone-");
+        Path cache = Files.createTempDirectory("cache-jbang-");
+        try {
+            ScriptRunner.Result git = ScriptRunner.run(List.of("git", "clone", "-q", ScriptRunner.root().toString(), clone.toString()),
+                    clone.getParent(), Map.of(), Duration.ofSeconds(60));
+            assertEquals(0, git.exitCode(), git.describe());
+            Map<String, String> env = Map.of("KIT_JBANG_CACHE", cache.toString(), "KIT_IGNORE_PATH_JBANG", "1");
+
+            ScriptRunner.Result version = ScriptRunner.run(List.of(clone.resolve("jbang").toString(), "version"), clone, env, Duration.ofMinutes(3));
+            assertEquals(0, version.exitCode(), version.describe());
+            assertTrue(version.stdout().trim().endsWith(pomProperty("jbang.version")), version.describe());
+            assertTrue(Files.exists(cache.resolve("jbang-cli-" + pomProperty("jbang.version") + "-all.jar")), "le jar doit être en cache");
+
+            ScriptRunner.Result help = ScriptRunner.run(List.of(clone.resolve("jbang").toString(), "broker", "--help"), clone, env, Duration.ofMinutes(5));
+            assertEquals(0, help.exitCode(), help.describe());
+            assertTrue(help.stdout().contains("--brokers"), help.describe());
+        } finally {
+            EmbeddedKafka.deleteRecursively(clone);
+            EmbeddedKafka.deleteRecursively(cache);
+        }
+    }
+
+    @Test
+    void noJava_saysWhatIsMissing() throws Exception {
+        Path bin = toolsWithout();
+        ScriptRunner.Result r = ScriptRunner.run(List.of("/bin/bash", ScriptRunner.root().resolve("jbang").toString(), "version"),
+                ScriptRunner.root(), Map.of("PATH", bin.toString(), "JAVA_HOME", "", "KIT_IGNORE_PATH_JBANG", "1"), Duration.ofSeconds(30));
+        assertEquals(1, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("Java introuvable") && r.stderr().contains("17"), r.describe());
+    }
+
+    @Test
+    void oldJava_saysJava17IsRequired() throws Exception {
+        Path bin = toolsWithout();
+        Path fakeJava = bin.resolve("java");
+        Files.writeString(fakeJava, "#!/bin/bash\necho '    java.specification.version = 11' >&2\n");
+        Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwxr-xr-x"));
+        ScriptRunner.Result r = ScriptRunner.run(List.of("/bin/bash", ScriptRunner.root().resolve("jbang").toString(), "version"),
+                ScriptRunner.root(), Map.of("PATH", bin.toString(), "JAVA_HOME", "", "KIT_IGNORE_PATH_JBANG", "1"), Duration.ofSeconds(30));
+        assertEquals(1, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("Java 17") && r.stderr().contains("11"), r.describe());
+    }
+
+    /** A PATH with the shell tools the launcher uses, but no java. */
+    private static Path toolsWithout() throws Exception {
+        Path bin = Files.createTempDirectory("bin-sans-java-");
+        for (String tool : List.of("dirname", "basename", "sed", "mkdir", "cp", "mv", "cat")) {
+            for (String dir : List.of("/usr/bin", "/bin")) {
+                Path src = Path.of(dir, tool);
+                if (Files.exists(src) && !Files.exists(bin.resolve(tool))) Files.createSymbolicLink(bin.resolve(tool), src);
+            }
+        }
+        return bin;
+    }
+
+    static String pomProperty(String name) throws Exception {
+        String pom = Files.readString(ScriptRunner.root().resolve("pom.xml"));
+        int start = pom.indexOf("<" + name + ">") + name.length() + 2;
+        return pom.substring(start, pom.indexOf("</" + name + ">", start)).trim();
+    }
+}
