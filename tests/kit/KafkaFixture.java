@@ -1,21 +1,11 @@
 package kit;
 
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The broker every test shares, chosen once per test JVM, in this order:
@@ -87,36 +77,12 @@ public final class KafkaFixture {
     }
 
     public static void createTopic(String bootstrapServers, String name) {
-        try (Admin admin = Admin.create(adminProps(bootstrapServers))) {
-            int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
-            short rf = (short) Math.min(3, nodes);
-            admin.createTopics(List.of(new NewTopic(name, 1, rf))).all().get(20, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("création du topic " + name + " impossible", e);
-        }
+        Topics.create(bootstrapServers, name);
     }
 
     /** Reads a whole topic (up to its end offsets) with the given isolation level. */
     public static List<ConsumerRecord<String, String>> readAll(String bootstrapServers, String topic, boolean readCommitted) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        List<ConsumerRecord<String, String>> out = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
-            TopicPartition tp = new TopicPartition(topic, 0);
-            c.assign(Set.of(tp));
-            c.seekToBeginning(Set.of(tp));
-            // read_committed stops at the last stable offset, read_uncommitted at the high watermark
-            long end = c.endOffsets(Set.of(tp), Duration.ofSeconds(10)).get(tp);
-            long deadline = System.currentTimeMillis() + 20_000;
-            while (c.position(tp, Duration.ofSeconds(10)) < end && System.currentTimeMillis() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-        }
-        return out;
+        return Topics.readAll(bootstrapServers, topic, readCommitted);
     }
 
     public static List<String> readValues(String bootstrapServers, String topic, boolean readCommitted) {

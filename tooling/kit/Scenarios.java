@@ -1,0 +1,161 @@
+package kit;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.IntStream;
+
+/**
+ * Runs one script (a teaching script, or a student's file with the same contract) as a real process under the
+ * fault that separates its semantic, then counts what was lost and duplicated. Shared by the tour and the tests.
+ */
+public final class Scenarios {
+
+    /** The six semantics, their script, the fault that tells them apart, and what they claim. */
+    public enum Semantic {
+        PRODUCER_AT_MOST_ONCE("producer-at-most-once", "producteur at-most-once", "ProducerAtMostOnce", FaultPlan.Fault.LOSE_REQUEST,
+                "aucun doublon", "acks=0, retries=0 : le broker ne confirme rien et personne ne renvoie la requête perdue → perte."),
+        PRODUCER_AT_LEAST_ONCE("producer-at-least-once", "producteur at-least-once", "ProducerAtLeastOnce", FaultPlan.Fault.LOSE_RESPONSE,
+                "aucune perte", "acks=all + retries sans idempotence : la réponse perdue fait réessayer un lot déjà écrit → doublon."),
+        PRODUCER_EXACTLY_ONCE("producer-exactly-once", "producteur exactly-once", "ProducerExactlyOnce", FaultPlan.Fault.LOSE_RESPONSE,
+                "ni perte ni doublon", "idempotence : le réessai porte le même numéro de séquence, le broker l'écarte → ni perte ni doublon."),
+        CONSUMER_AT_MOST_ONCE("consumer-at-most-once", "consommateur at-most-once", "ConsumerAtMostOnce", null,
+                "aucun doublon", "commit avant traitement : après le crash, l'offset validé saute le message jamais traité → perte."),
+        CONSUMER_AT_LEAST_ONCE("consumer-at-least-once", "consommateur at-least-once", "ConsumerAtLeastOnce", null,
+                "aucune perte", "traitement avant commit : l'offset non validé fait relire le message déjà traité → doublon."),
+        CONSUMER_EXACTLY_ONCE("consumer-exactly-once", "consommateur exactly-once", "ConsumerExactlyOnce", null,
+                "ni perte ni doublon", "sortie et offsets dans la même transaction : la relance avorte celle du crash → la sortie (read_committed) n'a ni perte ni doublon.");
+
+        public final String id;
+        public final String french;
+        public final String script;
+        public final FaultPlan.Fault fault;
+        public final String claim;
+        public final String explanation;
+
+        Semantic(String id, String french, String script, FaultPlan.Fault fault, String claim, String explanation) {
+            this.id = id; this.french = french; this.script = script; this.fault = fault; this.claim = claim; this.explanation = explanation;
+        }
+
+        public boolean producer() { return fault != null; }
+
+        public static Semantic byId(String id) {
+            for (Semantic s : values()) if (s.id.equals(id)) return s;
+            return null;
+        }
+
+        /** Does the report violate what this semantic claims? */
+        public boolean violates(Checker.Report r) {
+            return switch (this) {
+                case PRODUCER_AT_MOST_ONCE, CONSUMER_AT_MOST_ONCE -> r.duplicated() > 0;
+                case PRODUCER_AT_LEAST_ONCE, CONSUMER_AT_LEAST_ONCE -> r.lost() > 0;
+                default -> !r.clean();
+            };
+        }
+
+        /** Does the report show the weakness the course announces (a loss, a duplicate, or nothing at all)? */
+        public boolean showsItsWeakness(Checker.Report r) {
+            return switch (this) {
+                case PRODUCER_AT_MOST_ONCE, CONSUMER_AT_MOST_ONCE -> r.lost() > 0;
+                case PRODUCER_AT_LEAST_ONCE, CONSUMER_AT_LEAST_ONCE -> r.duplicated() > 0;
+                default -> r.clean();
+            };
+        }
+    }
+
+    /** One scenario's outcome. {@code problem} is non-null when the run itself went wrong (no fault fired, bad exit). */
+    public record Result(Semantic semantic, String fault, int sent, Checker.Report report, boolean keepsGuarantee,
+                         boolean showsWeakness, String problem, List<ScriptRunner.Result> runs) {
+        public boolean passed() { return problem == null && keepsGuarantee && showsWeakness; }
+
+        public String observed() { return problem != null ? problem : report.describe(); }
+    }
+
+    private static final Duration RUN_LIMIT = Duration.ofSeconds(90);
+
+    private final String bootstrap;
+    private final FaultPlan faults;
+
+    public Scenarios(FaultyKafka kafka) {
+        this.bootstrap = kafka.bootstrapServers();
+        this.faults = kafka.faults();
+    }
+
+    public static Path script(Semantic s) { return ScriptRunner.root().resolve("scripts").resolve(s.script + ".java"); }
+
+    /** The default scenario: fault on the 3rd Produce request, or crash on the 5th message of 10. */
+    public Result run(Semantic s, Path script) {
+        return s.producer() ? producer(s, script, s.fault, 3) : consumer(s, script, 5);
+    }
+
+    /** A producer script under a lost request or a lost response on the {@code nth} Produce request. */
+    public Result producer(Semantic s, Path script, FaultPlan.Fault fault, int nth) {
+        String id = unique();
+        String topic = "tour-" + id;
+        Topics.create(bootstrap, topic);
+        List<String> args = new ArrayList<>(List.of(script.toString(), "-b", bootstrap, "-t", topic, "--count", "10",
+                "--interval-ms", "20", "--run-id", id));
+        if (s == Semantic.PRODUCER_EXACTLY_ONCE) args.addAll(List.of("--transactional-id", "tx-" + id));
+        faults.arm(fault, nth);
+        ScriptRunner.Result run;
+        try {
+            run = ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new));
+        } finally {
+            faults.disarm();
+        }
+        ScriptOutput out = run.output();
+        String problem = run.exitCode() != 0 || !out.hasSummary() ? "le script a échoué (code " + run.exitCode() + ")"
+                : faults.fired() == 0 && !(fault == FaultPlan.Fault.LOSE_RESPONSE && s == Semantic.PRODUCER_AT_MOST_ONCE)
+                ? "panne non injectée (" + faults.produceRequests() + " requêtes Produce)" : null;
+        int sent = out.hasSummary() ? out.summaryInt("sent") : 0;
+        Set<Long> notClaimed = new HashSet<>(out.summaryLongs("failedSeqs"));
+        notClaimed.addAll(out.summaryLongs("abortedSeqs"));
+        List<String> expected = IntStream.rangeClosed(1, sent).filter(i -> !notClaimed.contains((long) i)).mapToObj(i -> id + "-" + i).toList();
+        List<String> aborted = out.summaryLongs("abortedSeqs").stream().map(i -> id + "-" + i).toList();
+        boolean readCommitted = s == Semantic.PRODUCER_EXACTLY_ONCE;
+        Checker.Report report = Checker.check(expected, Topics.readValues(bootstrap, topic, readCommitted), aborted);
+        return result(s, fault.french, sent, report, problem, List.of(run));
+    }
+
+    /** A consumer script that crashes on the {@code crashAfter}-th of 10 messages, then runs again without the crash. */
+    public Result consumer(Semantic s, Path script, int crashAfter) {
+        String id = unique();
+        String topic = "tour-" + id;
+        Topics.create(bootstrap, topic);
+        List<String> input = IntStream.rangeClosed(1, 10).mapToObj(i -> id + "-" + i).toList();
+        Topics.fill(bootstrap, topic, input);
+        List<String> args = new ArrayList<>(List.of(script.toString(), "-b", bootstrap, "-t", topic, "-g", "g-" + id, "--idle-ms", "1000"));
+        String output = topic + "-sortie";
+        if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
+            Topics.create(bootstrap, output);
+            args.addAll(List.of("--output-topic", output, "--transactional-id", "tx-" + id));
+        }
+        List<String> crashArgs = new ArrayList<>(args);
+        crashArgs.addAll(List.of("--crash-after", String.valueOf(crashAfter)));
+        ScriptRunner.Result crashed = ScriptRunner.jbang(RUN_LIMIT, crashArgs.toArray(String[]::new));
+        ScriptRunner.Result rerun = ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new));
+        String problem = crashed.exitCode() != 137 ? "pas de crash simulé (code " + crashed.exitCode() + ")"
+                : rerun.exitCode() != 0 ? "la relance a échoué (code " + rerun.exitCode() + ")" : null;
+        Checker.Report report;
+        if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
+            // what counts is what Kafka holds: the output topic, read as a read_committed consumer would
+            List<String> written = Topics.readValues(bootstrap, output, true).stream().map(Checker.ReadValue::value).toList();
+            report = Checker.checkProcessing(input, written);
+        } else {
+            List<String> processed = new ArrayList<>(crashed.output().values());
+            processed.addAll(rerun.output().values());
+            report = Checker.checkProcessing(input, processed);
+        }
+        return result(s, "crash au message " + crashAfter + " + relance", input.size(), report, problem, List.of(crashed, rerun));
+    }
+
+    private static Result result(Semantic s, String fault, int sent, Checker.Report report, String problem, List<ScriptRunner.Result> runs) {
+        return new Result(s, fault, sent, report, !s.violates(report), s.showsItsWeakness(report), problem, runs);
+    }
+
+    private static String unique() { return UUID.randomUUID().toString().replace("-", "").substring(0, 8); }
+}
