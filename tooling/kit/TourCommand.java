@@ -1,6 +1,9 @@
 package kit;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -15,8 +18,14 @@ import java.util.concurrent.Callable;
                 "Démarre et arrête son propre broker Kafka (avec le proxy de pannes devant)."})
 public final class TourCommand implements Callable<Integer> {
 
-    @Option(names = "--scenario", description = "Un seul scénario : ${COMPLETION-CANDIDATES}.")
-    Scenarios.Semantic scenario;
+    @Option(names = "--scenario", description = "Un seul scénario : producer-at-most-once, producer-at-least-once, "
+            + "producer-exactly-once, consumer-at-most-once, consumer-at-least-once, consumer-exactly-once.")
+    String scenarioName;
+
+    @Spec
+    CommandSpec spec;
+
+    private Scenarios.Semantic scenario;
 
     @Option(names = "--trials", defaultValue = "0", description = "Essais aléatoires (positions de panne et de crash tirées au sort).")
     int trials;
@@ -30,6 +39,11 @@ public final class TourCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (verbose.length > 0) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        if (scenarioName != null) {
+            scenario = Scenarios.Semantic.byId(scenarioName);
+            if (scenario == null) throw new ParameterException(spec.commandLine(), "scénario inconnu : « " + scenarioName + " »");
+        }
+        if (trials < 0) throw new ParameterException(spec.commandLine(), "--trials doit être positif");
         long t0 = System.nanoTime();
         System.out.println("Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes...");
         try (FaultyKafka kafka = FaultyKafka.start(1)) {

@@ -1,0 +1,82 @@
+package kit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The tour as a user runs it, and the scenarios it is made of: each semantic keeps its claim and shows its weakness. */
+class TourTest {
+
+    private static FaultyKafka kafka;
+
+    @BeforeAll
+    static void start() { kafka = FaultyKafka.start(1); }
+
+    @AfterAll
+    static void stop() { kafka.close(); }
+
+    @Test
+    void tour_allSixRowsPass_exit0() {
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(4), "tour");
+        assertEquals(0, r.exitCode(), r.describe());
+        for (Scenarios.Semantic s : Scenarios.Semantic.values()) {
+            String row = r.stdout().lines().filter(l -> l.startsWith(s.french + " ")).findFirst().orElse("");
+            assertTrue(row.contains("✔"), "ligne de " + s.french + " : " + row + "\n" + r.describe());
+        }
+        assertTrue(r.stdout().matches("(?s).*producteur at-most-once +requête perdue +10 +9 +1 +0 .*"), r.stdout());
+        assertTrue(r.stdout().matches("(?s).*consommateur at-least-once +crash au message 5 \\+ relance +10 +11 +0 +1 .*"), r.stdout());
+    }
+
+    @Test
+    void tour_unknownScenario_isAUsageError() {
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(2), "tour", "--scenario", "n-importe-quoi");
+        assertEquals(2, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("scénario inconnu"), r.describe());
+    }
+
+    @Test
+    void atLeastOnceConsumer_withCommitMovedBeforeProcessing_failsItsScenario() throws Exception {
+        Path dir = Files.createTempDirectory("mauvais-");
+        Path wrong = dir.resolve("ConsumerAtLeastOnce.java");
+        String original = Files.readString(Scenarios.script(Scenarios.Semantic.CONSUMER_AT_LEAST_ONCE));
+        // the classic mistake: commit first, then process (an at-most-once consumer in disguise)
+        String swapped = original.replace("                    consumer.commitSync(next);\n                    committed++;\n", "")
+                .replace("                    // 1) traitement\n", "                    consumer.commitSync(next);\n                    committed++;\n");
+        assertFalse(swapped.equals(original), "la mutation doit avoir modifié le script");
+        Files.writeString(wrong, swapped);
+        Scenarios.Result r = new Scenarios(kafka).run(Scenarios.Semantic.CONSUMER_AT_LEAST_ONCE, wrong);
+        // the crash now comes after the commit: the message is never redelivered, the at-least-once behaviour is gone
+        assertFalse(r.passed(), r.observed());
+        assertFalse(r.showsWeakness(), r.observed());
+        assertEquals(0, r.report().duplicated(), r.observed());
+        EmbeddedKafka.deleteRecursively(dir);
+    }
+
+    /** Randomized trials; counts are configurable (-Dkit.trials.consumer / -Dkit.trials.producer), small by default for CI. */
+    @Test
+    void randomizedTrials_noSemanticViolatesItsClaim() {
+        java.util.Random random = new java.util.Random(Long.getLong("kit.trials.seed", 7));
+        Scenarios scenarios = new Scenarios(kafka);
+        int consumerTrials = Integer.getInteger("kit.trials.consumer", 2);
+        int producerTrials = Integer.getInteger("kit.trials.producer", 2);
+        for (Scenarios.Semantic s : Scenarios.Semantic.values()) {
+            int n = s.producer() ? producerTrials : consumerTrials;
+            for (int t = 0; t < n; t++) {
+                int position = 1 + random.nextInt(9);
+                Scenarios.Result r = s.producer()
+                        ? scenarios.producer(s, Scenarios.script(s), random.nextBoolean() ? FaultPlan.Fault.LOSE_REQUEST : FaultPlan.Fault.LOSE_RESPONSE, position)
+                        : scenarios.consumer(s, Scenarios.script(s), position);
+                assertTrue(r.keepsGuarantee(), s.french + " (position " + position + ") viole « " + s.claim + " » : " + r.observed());
+            }
+        }
+    }
+}
