@@ -2,7 +2,10 @@ package kit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -16,6 +19,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -61,8 +65,9 @@ public final class Topics {
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         List<ConsumerRecord<String, String>> out = new ArrayList<>();
+        TopicPartition tp = new TopicPartition(topic, 0);
+        if (readCommitted) awaitTransactionMarkers(bootstrap, tp);
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
-            TopicPartition tp = new TopicPartition(topic, 0);
             c.assign(Set.of(tp));
             c.seekToBeginning(Set.of(tp));
             long end = c.endOffsets(Set.of(tp), Duration.ofSeconds(10)).get(tp);
@@ -72,6 +77,32 @@ public final class Topics {
             }
         }
         return out;
+    }
+
+    /**
+     * commitTransaction() returns before the commit markers reach the partition: until they do, the last stable
+     * offset lags and read_committed would stop short. Waits (5 s at most) for it to reach the high watermark;
+     * a transaction really left open keeps it behind, and then read_committed rightly stops there.
+     */
+    private static void awaitTransactionMarkers(String bootstrap, TopicPartition tp) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(p)) {
+            long deadline = System.currentTimeMillis() + 5000;
+            while (System.currentTimeMillis() < deadline) {
+                long stable = latest(admin, tp, IsolationLevel.READ_COMMITTED);
+                long high = latest(admin, tp, IsolationLevel.READ_UNCOMMITTED);
+                if (stable >= high) return;
+                Thread.sleep(50);
+            }
+        } catch (Exception e) {
+            // read anyway: the reader below has its own deadline
+        }
+    }
+
+    private static long latest(Admin admin, TopicPartition tp, IsolationLevel level) throws Exception {
+        return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(level)).partitionResult(tp)
+                .get(10, TimeUnit.SECONDS).offset();
     }
 
     public static List<Checker.ReadValue> readValues(String bootstrap, String topic, boolean readCommitted) {
