@@ -4,7 +4,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
@@ -100,7 +99,7 @@ class BrokerTest {
                 for (int i = 1; i <= 60; i++) {
                     if (i == 20) {
                         // stop the partition leader in the middle of the stream
-                        cluster.stopNode(indexOf(cluster, leaderOf(bootstrap, topic)));
+                        cluster.stopNode(cluster.indexOf(Topics.leader(bootstrap, topic)));
                     }
                     String v = "m-" + i;
                     values.add(v);
@@ -124,17 +123,6 @@ class BrokerTest {
         }
     }
 
-    private static int leaderOf(String bootstrap, String topic) throws Exception {
-        try (Admin admin = Admin.create(KafkaFixture.adminProps(bootstrap))) {
-            return admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS)
-                    .get(topic).partitions().get(0).leader().id();
-        }
-    }
-
-    private static int indexOf(EmbeddedKafka cluster, int nodeId) {
-        for (int i = 0; i < cluster.size(); i++) if (cluster.nodeId(i) == nodeId) return i;
-        throw new IllegalStateException("nœud " + nodeId + " inconnu");
-    }
 
     static Properties producerProps(String bootstrap, String acks) {
         Properties p = new Properties();

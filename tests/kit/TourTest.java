@@ -37,6 +37,30 @@ class TourTest {
     }
 
     @Test
+    void leaderFailure_onThreeNodes_acksAllLosesNothing() {
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(4), "tour", "--scenario", "leader-failure");
+        assertEquals(0, r.exitCode(), r.describe());
+        // acks=all + min.insync.replicas=2: 40 sent, 0 lost; acks=0 may lose but never duplicates
+        assertTrue(r.stdout().matches("(?s).*producteur at-least-once +leader arrêté \\(3 nœuds\\) +40 +\\d+ +0 +\\d+ .*✔.*"), r.describe());
+        assertTrue(r.stdout().matches("(?s).*producteur at-most-once +leader arrêté \\(3 nœuds\\) +40 +\\d+ +\\d+ +0 .*✔.*"), r.describe());
+        assertTrue(r.stdout().matches("(?s).*producteur exactly-once +leader arrêté \\(3 nœuds\\) +40 +40 +0 +0 .*✔.*"), r.describe());
+    }
+
+    @Test
+    void brokerRestart_inTheMiddleOfAtLeastOnceAndExactlyOnceProducers_losesNothing() {
+        Scenarios scenarios = new Scenarios(kafka);
+        for (Scenarios.Semantic s : List.of(Scenarios.Semantic.PRODUCER_AT_LEAST_ONCE, Scenarios.Semantic.PRODUCER_EXACTLY_ONCE)) {
+            Scenarios.Result r = scenarios.nodeFailure(s, Scenarios.script(s), true);
+            String why = s.french + " : " + r.observed() + "\n" + r.runs().get(0).describe();
+            assertEquals(null, r.problem(), why);
+            assertEquals(40, r.sent(), why);
+            assertEquals(40, r.report().expected(), "tous les envois doivent finir acquittés (aucun échec annoncé) — " + why);
+            assertEquals(0, r.report().lost(), why);
+            if (s == Scenarios.Semantic.PRODUCER_EXACTLY_ONCE) assertEquals(0, r.report().duplicated(), why);
+        }
+    }
+
+    @Test
     void tour_unknownScenario_isAUsageError() {
         ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(2), "tour", "--scenario", "n-importe-quoi");
         assertEquals(2, r.exitCode(), r.describe());

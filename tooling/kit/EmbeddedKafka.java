@@ -120,6 +120,12 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public int nodeId(int nodeIndex) { return nodes.get(nodeIndex).id; }
 
+    /** The index (for stopNode/restartNode) of the node with this id. */
+    public int indexOf(int nodeId) {
+        for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).id == nodeId) return i;
+        throw new IllegalArgumentException("nœud " + nodeId + " inconnu");
+    }
+
     public Path dataDir() { return dataDir; }
 
     public boolean isRunning(int nodeIndex) { return nodes.get(nodeIndex).server != null; }

@@ -55,7 +55,14 @@ public final class FaultProxy implements AutoCloseable {
                     client.close();
                     continue;
                 }
-                Socket broker = new Socket(targetHost, targetPort);
+                Socket broker;
+                try {
+                    broker = new Socket(targetHost, targetPort);
+                } catch (IOException brokerDown) {
+                    // the broker is stopped: hang up at once, as a dead broker's refused connection would
+                    client.close();
+                    continue;
+                }
                 client.setTcpNoDelay(true);
                 broker.setTcpNoDelay(true);
                 Connection c = new Connection(client, broker);

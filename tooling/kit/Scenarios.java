@@ -3,6 +3,9 @@ package kit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -67,22 +70,37 @@ public final class Scenarios {
         }
     }
 
-    /** One scenario's outcome. {@code problem} is non-null when the run itself went wrong (no fault fired, bad exit). */
+    /**
+     * One scenario's outcome. {@code problem} is non-null when the run itself went wrong (no fault fired, bad exit).
+     * {@code weaknessRequired}: must the weakness show for the scenario to pass, or is it only possible (leader failure)?
+     */
     public record Result(Semantic semantic, String fault, int sent, Checker.Report report, boolean keepsGuarantee,
-                         boolean showsWeakness, String problem, List<ScriptRunner.Result> runs) {
-        public boolean passed() { return problem == null && keepsGuarantee && showsWeakness; }
+                         boolean showsWeakness, boolean weaknessRequired, String explanation, String problem,
+                         List<ScriptRunner.Result> runs) {
+        public boolean passed() { return problem == null && keepsGuarantee && (showsWeakness || !weaknessRequired); }
 
         public String observed() { return problem != null ? problem : report.describe(); }
     }
 
     private static final Duration RUN_LIMIT = Duration.ofSeconds(90);
 
+    /** What the course says of each producer when the partition leader dies mid-stream ("sauf crash total … avant réplication"). */
+    public static final Map<Semantic, String> LEADER_FAILURE = new EnumMap<>(Map.of(
+            Semantic.PRODUCER_AT_MOST_ONCE, "acks=0 : ce que l'ancien leader avait reçu sans l'écrire ni le répliquer disparaît avec lui, "
+                    + "et le producteur n'en sait rien → perte possible.",
+            Semantic.PRODUCER_AT_LEAST_ONCE, "acks=all + min.insync.replicas=2 : un lot n'est acquitté qu'une fois répliqué, le nouveau "
+                    + "leader l'a donc → aucune perte (un réessai peut doubler).",
+            Semantic.PRODUCER_EXACTLY_ONCE, "acks=all + idempotence : les réessais vers le nouveau leader gardent leur numéro de séquence "
+                    + "→ ni perte ni doublon."));
+
     private final String bootstrap;
     private final FaultPlan faults;
+    private final EmbeddedKafka cluster;
 
     public Scenarios(FaultyKafka kafka) {
         this.bootstrap = kafka.bootstrapServers();
         this.faults = kafka.faults();
+        this.cluster = kafka.cluster();
     }
 
     public static Path script(Semantic s) { return ScriptRunner.root().resolve("scripts").resolve(s.script + ".java"); }
@@ -97,20 +115,58 @@ public final class Scenarios {
         String id = unique();
         String topic = "tour-" + id;
         Topics.create(bootstrap, topic);
-        List<String> args = new ArrayList<>(List.of(script.toString(), "-b", bootstrap, "-t", topic, "--count", "10",
-                "--interval-ms", "20", "--run-id", id));
-        if (s == Semantic.PRODUCER_EXACTLY_ONCE) args.addAll(List.of("--transactional-id", "tx-" + id));
         faults.arm(fault, nth);
         ScriptRunner.Result run;
         try {
-            run = ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new));
+            run = ScriptRunner.jbang(RUN_LIMIT, producerArgs(s, script, topic, id, 10, 20));
         } finally {
             faults.disarm();
         }
-        ScriptOutput out = run.output();
-        String problem = run.exitCode() != 0 || !out.hasSummary() ? "le script a échoué (code " + run.exitCode() + ")"
-                : faults.fired() == 0 && !(fault == FaultPlan.Fault.LOSE_RESPONSE && s == Semantic.PRODUCER_AT_MOST_ONCE)
+        String problem = faults.fired() == 0 && !(fault == FaultPlan.Fault.LOSE_RESPONSE && s == Semantic.PRODUCER_AT_MOST_ONCE)
                 ? "panne non injectée (" + faults.produceRequests() + " requêtes Produce)" : null;
+        return checkProducer(s, fault.french, id, topic, run, problem, true, s.explanation);
+    }
+
+    /**
+     * A producer script while the node leading its partition dies mid-stream: with {@code restart}, it comes back a
+     * second later (a broker restart); otherwise the others elect a new leader (needs 3 nodes) and it comes back at the end.
+     */
+    public Result nodeFailure(Semantic s, Path script, boolean restart) {
+        String id = unique();
+        String topic = "panne-" + id;
+        Topics.create(bootstrap, topic);
+        int count = 40;
+        String[] args = producerArgs(s, script, topic, id, count, 50);
+        CompletableFuture<ScriptRunner.Result> running = CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(RUN_LIMIT, args));
+        // strike once a quarter of the stream is in the leader's log
+        if (Topics.awaitRecords(bootstrap, topic, count / 4, RUN_LIMIT)) {
+            int node = cluster.indexOf(Topics.leader(bootstrap, topic));
+            cluster.stopNode(node);
+            if (restart) {
+                sleep(1000);
+                cluster.restartNode(node);
+            }
+            ScriptRunner.Result run = running.join();
+            if (!restart) cluster.restartNode(node);
+            String fault = restart ? "redémarrage du broker" : "leader arrêté (3 nœuds)";
+            return checkProducer(s, fault, id, topic, run, null, false, restart ? s.explanation : LEADER_FAILURE.get(s));
+        }
+        ScriptRunner.Result run = running.join();
+        return checkProducer(s, "leader arrêté", id, topic, run, "le script n'a rien écrit à temps", false, s.explanation);
+    }
+
+    private String[] producerArgs(Semantic s, Path script, String topic, String id, int count, int intervalMs) {
+        List<String> args = new ArrayList<>(List.of(script.toString(), "-b", bootstrap, "-t", topic, "--count", String.valueOf(count),
+                "--interval-ms", String.valueOf(intervalMs), "--run-id", id));
+        if (s == Semantic.PRODUCER_EXACTLY_ONCE) args.addAll(List.of("--transactional-id", "tx-" + id));
+        return args.toArray(String[]::new);
+    }
+
+    /** Reads the topic back and counts: what the script claims delivered (RESUME line) against what the log holds. */
+    private Result checkProducer(Semantic s, String fault, String id, String topic, ScriptRunner.Result run, String problem,
+                                 boolean weaknessRequired, String explanation) {
+        ScriptOutput out = run.output();
+        if (run.exitCode() != 0 || !out.hasSummary()) problem = "le script a échoué (code " + run.exitCode() + ")";
         int sent = out.hasSummary() ? out.summaryInt("sent") : 0;
         Set<Long> notClaimed = new HashSet<>(out.summaryLongs("failedSeqs"));
         notClaimed.addAll(out.summaryLongs("abortedSeqs"));
@@ -118,7 +174,7 @@ public final class Scenarios {
         List<String> aborted = out.summaryLongs("abortedSeqs").stream().map(i -> id + "-" + i).toList();
         boolean readCommitted = s == Semantic.PRODUCER_EXACTLY_ONCE;
         Checker.Report report = Checker.check(expected, Topics.readValues(bootstrap, topic, readCommitted), aborted);
-        return result(s, fault.french, sent, report, problem, List.of(run));
+        return result(s, fault, sent, report, problem, List.of(run), weaknessRequired, explanation);
     }
 
     /** A consumer script that crashes on the {@code crashAfter}-th of 10 messages, then runs again without the crash. */
@@ -150,11 +206,22 @@ public final class Scenarios {
             processed.addAll(rerun.output().values());
             report = Checker.checkProcessing(input, processed);
         }
-        return result(s, "crash au message " + crashAfter + " + relance", input.size(), report, problem, List.of(crashed, rerun));
+        return result(s, "crash au message " + crashAfter + " + relance", input.size(), report, problem, List.of(crashed, rerun),
+                true, s.explanation);
     }
 
-    private static Result result(Semantic s, String fault, int sent, Checker.Report report, String problem, List<ScriptRunner.Result> runs) {
-        return new Result(s, fault, sent, report, !s.violates(report), s.showsItsWeakness(report), problem, runs);
+    private static Result result(Semantic s, String fault, int sent, Checker.Report report, String problem,
+                                 List<ScriptRunner.Result> runs, boolean weaknessRequired, String explanation) {
+        return new Result(s, fault, sent, report, !s.violates(report), s.showsItsWeakness(report), weaknessRequired, explanation,
+                problem, runs);
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static String unique() { return UUID.randomUUID().toString().replace("-", "").substring(0, 8); }

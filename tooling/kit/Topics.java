@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /** Small topic chores for the tooling: create one, fill it, read it all back with a given isolation level. */
@@ -30,16 +31,20 @@ public final class Topics {
 
     /** Creates a one-partition topic, replicated on up to 3 nodes. */
     public static void create(String bootstrap, String name) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
             int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
             admin.createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes)))).all().get(20, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("création du topic " + name + " impossible : " + EmbeddedKafka.rootMessage(e), e);
         }
+    }
+
+    static Properties adminProps(String bootstrap) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+        return p;
     }
 
     /** Writes the values (key = value) with an acks=all producer. */
@@ -85,9 +90,7 @@ public final class Topics {
      * a transaction really left open keeps it behind, and then read_committed rightly stops there.
      */
     private static void awaitTransactionMarkers(String bootstrap, TopicPartition tp) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
             long deadline = System.currentTimeMillis() + 5000;
             while (System.currentTimeMillis() < deadline) {
                 long stable = latest(admin, tp, IsolationLevel.READ_COMMITTED);
@@ -103,6 +106,44 @@ public final class Topics {
     private static long latest(Admin admin, TopicPartition tp, IsolationLevel level) throws Exception {
         return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(level)).partitionResult(tp)
                 .get(10, TimeUnit.SECONDS).offset();
+    }
+
+    /** The id of the node leading partition 0 of the topic. */
+    public static int leader(String bootstrap, String topic) {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (true) {
+                try {
+                    var leader = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS)
+                            .get(topic).partitions().get(0).leader();
+                    if (leader != null) return leader.id();
+                } catch (ExecutionException e) {
+                    // a topic just created may not have reached every node's metadata yet
+                    if (System.currentTimeMillis() > deadline) throw e;
+                }
+                if (System.currentTimeMillis() > deadline) throw new IllegalStateException("pas de leader");
+                Thread.sleep(100);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("leader du topic " + topic + " introuvable : " + EmbeddedKafka.rootMessage(e), e);
+        }
+    }
+
+    /** Waits until partition 0 holds at least {@code count} records (committed or not); false on timeout. */
+    public static boolean awaitRecords(String bootstrap, String topic, long count, Duration timeout) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            while (System.nanoTime() < deadline) {
+                if (latest(admin, tp, IsolationLevel.READ_UNCOMMITTED) >= count) return true;
+                Thread.sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            return false;
+        }
+        return false;
     }
 
     public static List<Checker.ReadValue> readValues(String bootstrap, String topic, boolean readCommitted) {

@@ -18,9 +18,17 @@ import java.util.concurrent.Callable;
                 "Démarre et arrête son propre broker Kafka (avec le proxy de pannes devant)."})
 public final class TourCommand implements Callable<Integer> {
 
+    /** The scenario that needs 3 nodes: the partition leader dies mid-stream. */
+    static final String LEADER_FAILURE = "leader-failure";
+
     @Option(names = "--scenario", description = "Un seul scénario : producer-at-most-once, producer-at-least-once, "
-            + "producer-exactly-once, consumer-at-most-once, consumer-at-least-once, consumer-exactly-once.")
+            + "producer-exactly-once, consumer-at-most-once, consumer-at-least-once, consumer-exactly-once, "
+            + "ou " + LEADER_FAILURE + " (le leader de la partition tombe en plein flux ; 3 nœuds).")
     String scenarioName;
+
+    @Option(names = "--brokers", defaultValue = "1", description = "Nœuds du cluster : 1 (défaut) ou 3 (ajoute le scénario "
+            + LEADER_FAILURE + ", avec min.insync.replicas=2).")
+    int brokers;
 
     @Spec
     CommandSpec spec;
@@ -39,28 +47,44 @@ public final class TourCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (verbose.length > 0) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
-        if (scenarioName != null) {
+        if (brokers != 1 && brokers != 3) throw new ParameterException(spec.commandLine(), "--brokers vaut 1 ou 3, pas " + brokers);
+        boolean leaderFailure = brokers == 3 && scenarioName == null;
+        if (LEADER_FAILURE.equals(scenarioName)) {
+            leaderFailure = true;
+            brokers = 3;
+        } else if (scenarioName != null) {
             scenario = Scenarios.Semantic.byId(scenarioName);
             if (scenario == null) throw new ParameterException(spec.commandLine(), "scénario inconnu : « " + scenarioName + " »");
         }
         if (trials < 0) throw new ParameterException(spec.commandLine(), "--trials doit être positif");
+        if (trials > 0 && LEADER_FAILURE.equals(scenarioName)) {
+            throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + LEADER_FAILURE);
+        }
         long t0 = System.nanoTime();
-        System.out.println("Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes...");
-        try (FaultyKafka kafka = FaultyKafka.start(1)) {
+        System.out.println(brokers == 1 ? "Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes..."
+                : "Démarrage d'un cluster Kafka 4.4.0 de 3 nœuds (min.insync.replicas=2) avec le proxy de pannes...");
+        try (FaultyKafka kafka = FaultyKafka.start(brokers)) {
             Scenarios scenarios = new Scenarios(kafka);
-            int code = trials > 0 ? trials(scenarios) : tour(scenarios);
+            int code = trials > 0 ? trials(scenarios) : tour(scenarios, leaderFailure);
             System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
             return code;
         }
     }
 
-    private int tour(Scenarios scenarios) {
-        List<Scenarios.Semantic> chosen = scenario != null ? List.of(scenario) : Arrays.asList(Scenarios.Semantic.values());
+    private int tour(Scenarios scenarios, boolean leaderFailure) {
+        List<Scenarios.Semantic> chosen = scenario != null ? List.of(scenario)
+                : LEADER_FAILURE.equals(scenarioName) ? List.of() : Arrays.asList(Scenarios.Semantic.values());
+        List<Scenarios.Semantic> struck = leaderFailure ? List.copyOf(Scenarios.LEADER_FAILURE.keySet()) : List.of();
+        int total = chosen.size() + struck.size();
         List<Scenarios.Result> results = new ArrayList<>();
         int i = 0;
         for (Scenarios.Semantic s : chosen) {
-            System.out.printf("[%d/%d] %s...%n", ++i, chosen.size(), s.french);
+            System.out.printf("[%d/%d] %s...%n", ++i, total, s.french);
             results.add(scenarios.run(s, Scenarios.script(s)));
+        }
+        for (Scenarios.Semantic s : struck) {
+            System.out.printf("[%d/%d] %s, leader arrêté en plein flux...%n", ++i, total, s.french);
+            results.add(scenarios.nodeFailure(s, Scenarios.script(s), false));
         }
         System.out.println();
         System.out.printf("%-27s %-28s %7s %5s %7s %8s  %-19s %s%n", "sémantique", "panne injectée", "envoyés", "lus", "perdus",
@@ -70,7 +94,7 @@ public final class TourCommand implements Callable<Integer> {
                     r.report().lost(), r.report().duplicated(), r.semantic().claim, r.passed() ? "✔" : "✘", r.observed());
         }
         System.out.println();
-        for (Scenarios.Result r : results) System.out.println("• " + r.semantic().french + " : " + r.semantic().explanation);
+        for (Scenarios.Result r : results) System.out.println("• " + r.semantic().french + " (" + r.fault() + ") : " + r.explanation());
         boolean ok = results.stream().allMatch(Scenarios.Result::passed);
         System.out.println();
         System.out.println(ok ? "✔ Chaque sémantique tient sa garantie et montre sa faiblesse."
