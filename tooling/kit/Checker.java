@@ -63,12 +63,19 @@ public final class Checker {
 
     /** Consumer side: every input value processed once? Processed twice is a duplicate, never processed is lost. */
     public static Report checkProcessing(Collection<String> input, List<String> processed) {
+        return checkProcessing(input, processed, List.of());
+    }
+
+    /** As above, and {@code aborted}: input values of an aborted transaction, which read_committed never delivers. */
+    public static Report checkProcessing(Collection<String> input, List<String> processed, Collection<String> aborted) {
         Map<String, Integer> times = new LinkedHashMap<>();
         for (String v : processed) times.merge(v, 1, Integer::sum);
         List<String> lost = input.stream().distinct().filter(v -> !times.containsKey(v)).toList();
         List<String> duplicated = new ArrayList<>();
         times.forEach((value, n) -> { for (int i = 1; i < n; i++) duplicated.add(value); });
-        return new Report(new LinkedHashSet<>(input).size(), processed.size(), lost.size(), duplicated.size(), 0,
-                lost, duplicated, List.of());
+        Set<String> abortedSet = new HashSet<>(aborted);
+        List<String> abortedRead = times.keySet().stream().filter(abortedSet::contains).toList();
+        return new Report(new LinkedHashSet<>(input).size(), processed.size(), lost.size(), duplicated.size(), abortedRead.size(),
+                lost, duplicated, abortedRead);
     }
 }

@@ -26,6 +26,9 @@ public final class FaultPlan {
     private int produceRequests;
     private int fired;
     private volatile long refuseUntil;
+    private short watchedApiKey = -1;
+    private Runnable onWatched;
+    private int watchedSeen;
     private final Set<FaultProxy> proxies = ConcurrentHashMap.newKeySet();
 
     /** Arms {@code fault} on the {@code nthProduce}-th Produce request (1-based) from now on. */
@@ -51,6 +54,33 @@ public final class FaultPlan {
     public void refuseFor(long millis) {
         refuseUntil = System.currentTimeMillis() + millis;
         cutAll();
+    }
+
+    /**
+     * The first request of this API (e.g. 8, OffsetCommit) is held back: {@code action} runs (the grader kills the
+     * client there), then the connection is cut, so the broker never sees it. Until {@link #unwatch()}.
+     */
+    public synchronized void holdFirst(short apiKey, Runnable action) {
+        this.watchedApiKey = apiKey;
+        this.onWatched = action;
+        this.watchedSeen = 0;
+    }
+
+    public synchronized void unwatch() {
+        this.watchedApiKey = -1;
+        this.onWatched = null;
+    }
+
+    /** Requests of the watched API seen since {@link #holdFirst}. */
+    public synchronized int watchedSeen() { return watchedSeen; }
+
+    /** True if the proxy must drop this request and cut (after running the action). */
+    synchronized boolean onRequest(short apiKey) {
+        if (apiKey != watchedApiKey) return false;
+        watchedSeen++;
+        if (watchedSeen > 1 || onWatched == null) return false;
+        onWatched.run();
+        return true;
     }
 
     boolean refusing() { return System.currentTimeMillis() < refuseUntil; }

@@ -114,6 +114,10 @@ public final class FaultProxy implements AutoCloseable {
                     short apiKey = header.getShort();
                     short apiVersion = header.getShort();
                     int correlationId = header.getInt();
+                    if (plan.onRequest(apiKey)) {
+                        cut();
+                        return;
+                    }
                     if (apiKey == PRODUCE) {
                         FaultPlan.Action action = plan.onProduce(produceAcks(frame, apiVersion));
                         if (action == FaultPlan.Action.DROP_REQUEST) {

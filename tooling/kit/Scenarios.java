@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -76,13 +77,18 @@ public final class Scenarios {
      */
     public record Result(Semantic semantic, String fault, int sent, Checker.Report report, boolean keepsGuarantee,
                          boolean showsWeakness, boolean weaknessRequired, String explanation, String problem,
-                         List<ScriptRunner.Result> runs) {
+                         List<ScriptRunner.Result> runs, int offsetCommits) {
+        /** OffsetCommit requests the consumer sent while watched (-1: not watched). */
+        Result withOffsetCommits(int n) {
+            return new Result(semantic, fault, sent, report, keepsGuarantee, showsWeakness, weaknessRequired, explanation, problem, runs, n);
+        }
+
         public boolean passed() { return problem == null && keepsGuarantee && (showsWeakness || !weaknessRequired); }
 
         public String observed() { return problem != null ? problem : report.describe(); }
     }
 
-    private static final Duration RUN_LIMIT = Duration.ofSeconds(90);
+    private static final Duration DEFAULT_RUN_LIMIT = Duration.ofSeconds(90);
 
     /** What the course says of each producer when the partition leader dies mid-stream ("sauf crash total … avant réplication"). */
     public static final Map<Semantic, String> LEADER_FAILURE = new EnumMap<>(Map.of(
@@ -97,11 +103,25 @@ public final class Scenarios {
     private final FaultPlan faults;
     private final EmbeddedKafka cluster;
 
+    private final Duration runLimit;
+
     public Scenarios(FaultyKafka kafka) {
+        this(kafka, DEFAULT_RUN_LIMIT);
+    }
+
+    /** {@code runLimit}: how long one run of a script may take before its whole process tree is killed. */
+    public Scenarios(FaultyKafka kafka, Duration runLimit) {
         this.bootstrap = kafka.bootstrapServers();
         this.faults = kafka.faults();
         this.cluster = kafka.cluster();
+        this.runLimit = runLimit;
     }
+
+    public String bootstrap() { return bootstrap; }
+
+    public FaultPlan faults() { return faults; }
+
+    public Duration runLimit() { return runLimit; }
 
     public static Path script(Semantic s) { return ScriptRunner.root().resolve("scripts").resolve(s.script + ".java"); }
 
@@ -118,7 +138,7 @@ public final class Scenarios {
         faults.arm(fault, nth);
         ScriptRunner.Result run;
         try {
-            run = ScriptRunner.jbang(RUN_LIMIT, producerArgs(s, script, topic, id, 10, 20));
+            run = ScriptRunner.jbang(runLimit, producerArgs(s, script, topic, id, 10, 20));
         } finally {
             faults.disarm();
         }
@@ -137,9 +157,9 @@ public final class Scenarios {
         Topics.create(bootstrap, topic);
         int count = 40;
         String[] args = producerArgs(s, script, topic, id, count, 50);
-        CompletableFuture<ScriptRunner.Result> running = CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(RUN_LIMIT, args));
+        CompletableFuture<ScriptRunner.Result> running = CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(runLimit, args));
         // strike once a quarter of the stream is in the leader's log
-        if (Topics.awaitRecords(bootstrap, topic, count / 4, RUN_LIMIT)) {
+        if (Topics.awaitRecords(bootstrap, topic, count / 4, runLimit)) {
             int node = cluster.indexOf(Topics.leader(bootstrap, topic));
             cluster.stopNode(node);
             if (restart) {
@@ -179,41 +199,82 @@ public final class Scenarios {
 
     /** A consumer script that crashes on the {@code crashAfter}-th of 10 messages, then runs again without the crash. */
     public Result consumer(Semantic s, Path script, int crashAfter) {
+        return consumer(s, script, new ConsumerRun("crash au message " + crashAfter + " + relance",
+                List.of("--crash-after", String.valueOf(crashAfter)), 137, false, false));
+    }
+
+    /**
+     * How to run a consumer the first time, before a rerun to the end: extra arguments (a crash point, {@code --max}),
+     * the exit code that run must end with, whether the input also holds an aborted transaction (read_committed must
+     * skip it), and whether the first OffsetCommit request kills the consumer on the wire before the broker sees it.
+     */
+    public record ConsumerRun(String label, List<String> firstArgs, int firstExit, boolean abortedInput, boolean killOnOffsetCommit,
+                              List<String> bothArgs, boolean duplicatedInput) {
+        public ConsumerRun(String label, List<String> firstArgs, int firstExit, boolean abortedInput, boolean killOnOffsetCommit) {
+            this(label, firstArgs, firstExit, abortedInput, killOnOffsetCommit, List.of(), false);
+        }
+    }
+
+    /** Kafka's API key of OffsetCommit: a consumer's own commit, never sent by an exactly-once consumer. */
+    public static final short OFFSET_COMMIT = 8;
+
+    /** A consumer script run once as {@code run} says, then again to the end; counts what the pair processed. */
+    public Result consumer(Semantic s, Path script, ConsumerRun how) {
         String id = unique();
         String topic = "tour-" + id;
         Topics.create(bootstrap, topic);
         List<String> input = IntStream.rangeClosed(1, 10).mapToObj(i -> id + "-" + i).toList();
-        Topics.fill(bootstrap, topic, input);
+        List<String> aborted = how.abortedInput() ? List.of(id + "-avorte-1", id + "-avorte-2", id + "-avorte-3") : List.of();
+        if (how.abortedInput()) {
+            Topics.fill(bootstrap, topic, input.subList(0, 5));
+            Topics.fillAborted(bootstrap, topic, aborted);
+            Topics.fill(bootstrap, topic, input.subList(5, 10));
+        } else {
+            Topics.fill(bootstrap, topic, input);
+        }
+        // the same messages again, as an at-least-once producer's retries would write them
+        if (how.duplicatedInput()) Topics.fill(bootstrap, topic, List.of(input.get(1), input.get(4), input.get(6)));
         List<String> args = new ArrayList<>(List.of(script.toString(), "-b", bootstrap, "-t", topic, "-g", "g-" + id, "--idle-ms", "1000"));
+        args.addAll(how.bothArgs());
         String output = topic + "-sortie";
         if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
             Topics.create(bootstrap, output);
             args.addAll(List.of("--output-topic", output, "--transactional-id", "tx-" + id));
         }
-        List<String> crashArgs = new ArrayList<>(args);
-        crashArgs.addAll(List.of("--crash-after", String.valueOf(crashAfter)));
-        ScriptRunner.Result crashed = ScriptRunner.jbang(RUN_LIMIT, crashArgs.toArray(String[]::new));
-        ScriptRunner.Result rerun = ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new));
-        String problem = crashed.exitCode() != 137 ? "pas de crash simulé (code " + crashed.exitCode() + ")"
+        List<String> firstArgs = new ArrayList<>(args);
+        firstArgs.addAll(how.firstArgs());
+        AtomicReference<Process> running = new AtomicReference<>();
+        if (how.killOnOffsetCommit()) faults.holdFirst(OFFSET_COMMIT, () -> ScriptRunner.killTree(running.get().toHandle()));
+        ScriptRunner.Result first;
+        int offsetCommits;
+        try {
+            first = ScriptRunner.jbang(runLimit, Map.of(), running::set, firstArgs.toArray(String[]::new));
+        } finally {
+            offsetCommits = faults.watchedSeen();
+            faults.unwatch();
+        }
+        ScriptRunner.Result rerun = ScriptRunner.jbang(runLimit, args.toArray(String[]::new));
+        int expectedExit = how.killOnOffsetCommit() && offsetCommits > 0 ? 137 : how.firstExit();
+        String problem = first.exitCode() != expectedExit
+                ? (expectedExit == 137 ? "pas de crash simulé" : "le premier lancement a échoué") + " (code " + first.exitCode() + ")"
                 : rerun.exitCode() != 0 ? "la relance a échoué (code " + rerun.exitCode() + ")" : null;
-        Checker.Report report;
+        List<String> processed = new ArrayList<>();
         if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
             // what counts is what Kafka holds: the output topic, read as a read_committed consumer would
-            List<String> written = Topics.readValues(bootstrap, output, true).stream().map(Checker.ReadValue::value).toList();
-            report = Checker.checkProcessing(input, written);
+            Topics.readValues(bootstrap, output, true).forEach(v -> processed.add(v.value()));
         } else {
-            List<String> processed = new ArrayList<>(crashed.output().values());
+            processed.addAll(first.output().values());
             processed.addAll(rerun.output().values());
-            report = Checker.checkProcessing(input, processed);
         }
-        return result(s, "crash au message " + crashAfter + " + relance", input.size(), report, problem, List.of(crashed, rerun),
-                true, s.explanation);
+        Checker.Report report = Checker.checkProcessing(input, processed, aborted);
+        Result r = result(s, how.label(), input.size(), report, problem, List.of(first, rerun), true, s.explanation);
+        return how.killOnOffsetCommit() ? r.withOffsetCommits(offsetCommits) : r;
     }
 
     private static Result result(Semantic s, String fault, int sent, Checker.Report report, String problem,
                                  List<ScriptRunner.Result> runs, boolean weaknessRequired, String explanation) {
         return new Result(s, fault, sent, report, !s.violates(report), s.showsItsWeakness(report), weaknessRequired, explanation,
-                problem, runs);
+                problem, runs, -1);
     }
 
     private static void sleep(long ms) {

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** Runs a kit command as a user does, through the ./jbang launcher, in its own process, with a time limit. */
 public final class ScriptRunner {
@@ -54,14 +55,23 @@ public final class ScriptRunner {
     }
 
     public static Result jbang(Duration timeout, Map<String, String> env, String... args) {
+        return jbang(timeout, env, p -> { }, args);
+    }
+
+    /** As above; {@code started} receives the process as soon as it runs (to kill it from outside, as a crash would). */
+    public static Result jbang(Duration timeout, Map<String, String> env, Consumer<Process> started, String... args) {
         List<String> command = new ArrayList<>();
         command.add(root().resolve("jbang").toString());
         command.addAll(Arrays.asList(args));
-        return run(command, root(), env, timeout);
+        return run(command, root(), env, timeout, started);
     }
 
     /** Runs a command (never through a shell), killing its whole process tree if it outlives {@code timeout}. */
     public static Result run(List<String> command, Path workDir, Map<String, String> env, Duration timeout) {
+        return run(command, workDir, env, timeout, p -> { });
+    }
+
+    public static Result run(List<String> command, Path workDir, Map<String, String> env, Duration timeout, Consumer<Process> started) {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
         pb.environment().putAll(env);
@@ -73,6 +83,7 @@ public final class ScriptRunner {
             return new Result(-1, "", "Impossible de lancer " + command.get(0) + " : " + e.getMessage(), false, false,
                     Duration.ofNanos(System.nanoTime() - t0));
         }
+        started.accept(p);
         Capture out = new Capture(p.getInputStream());
         Capture err = new Capture(p.getErrorStream());
         out.start();

@@ -61,6 +61,23 @@ public final class Topics {
         }
     }
 
+    /** Writes the values in one transaction, then aborts it: in the log, but never delivered to read_committed. */
+    public static void fillAborted(String bootstrap, String topic, List<String> values) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "kit-avorte-" + topic);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (String v : values) producer.send(new ProducerRecord<>(topic, v, v));
+            producer.flush();
+            producer.abortTransaction();
+        }
+    }
+
     /** Reads partition 0 up to its end: the last stable offset with read_committed, the high watermark otherwise. */
     public static List<ConsumerRecord<String, String>> readAll(String bootstrap, String topic, boolean readCommitted) {
         Properties p = new Properties();
