@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
@@ -148,7 +149,7 @@ public class ZombieFencing implements Callable<Integer> {
                         acked.addAll(batch);
                         System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
                     }
-                } catch (ProducerFencedException e) {
+                } catch (ProducerFencedException | InvalidTxnStateException e) {
                     // TODO 1 : nous sommes le zombie : le dire (zombie(...)) et sortir de la boucle, sans abortTransaction
                     throw e;
                 } catch (OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
@@ -178,9 +179,11 @@ public class ZombieFencing implements Callable<Integer> {
         return 0;
     }
 
-    /** Was this error caused by ProducerFencedException (possibly wrapped)? */
+    /** Was this error caused by our being fenced (possibly wrapped)? */
     static boolean fencedBy(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) if (t instanceof ProducerFencedException) return true;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidTxnStateException) return true;
+        }
         return false;
     }
 

@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
@@ -145,9 +146,10 @@ public class ZombieFencing implements Callable<Integer> {
                         acked.addAll(batch);
                         System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
                     }
-                } catch (ProducerFencedException e) {
+                } catch (ProducerFencedException | InvalidTxnStateException e) {
                     // nous sommes le zombie : une autre instance a repris notre transactional.id. Fatal :
-                    // ni abortTransaction ni réessai, on ferme (finally) et on s'arrête.
+                    // ni abortTransaction ni réessai, on ferme (finally) et on s'arrête. (Selon le moment,
+                    // le coordinateur répond PRODUCER_FENCED, ou INVALID_TXN_STATE s'il avorte déjà notre transaction.)
                     fenced = zombie(transaction, batch, failed);
                     break;
                 } catch (OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
@@ -178,9 +180,11 @@ public class ZombieFencing implements Callable<Integer> {
         return 0;
     }
 
-    /** Was this error caused by ProducerFencedException (possibly wrapped)? */
+    /** Was this error caused by our being fenced (possibly wrapped)? */
     static boolean fencedBy(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) if (t instanceof ProducerFencedException) return true;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidTxnStateException) return true;
+        }
         return false;
     }
 

@@ -114,7 +114,7 @@ class GradeTest {
     @Test
     void eachClassicMistakeIsCaught_withTheRightExplanation() {
         Map<String, String> expected = Map.of(
-                "commit-avant-traitement", "l'offset est validé avant le traitement",
+                "commit-avant-traitement", "validé avant le traitement",
                 "auto-commit", "enable.auto.commit=true",
                 "read-uncommitted", "isolation.level=read_committed",
                 "offsets-hors-transaction", "OffsetCommit",

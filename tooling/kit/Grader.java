@@ -180,7 +180,8 @@ public final class Grader {
                                 : "aucune perte après le crash : le message en cours aurait dû être sauté (commit, puis traitement)")
                 : check("crash entre traitement et commit : doublon, aucune perte", 10, crash, r -> r.lost() == 0 && r.duplicated() > 0,
                         r -> r.lost() > 0 ? r.describe() + " après un crash : l'offset est validé avant le traitement"
-                                : "aucun doublon après le crash : le message traité mais pas validé aurait dû être relu");
+                                : "aucun doublon après le crash : le message traité mais pas encore validé aurait dû être relu. "
+                                + "L'offset a-t-il été validé avant le traitement ? (c'est de l'at-most-once)");
         return List.of(crashCheck, gracefulCheck(stop, 10));
     }
 
