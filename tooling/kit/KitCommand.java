@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The kit's tooling commands, one subcommand each. */
 @Command(name = "kit", mixinStandardHelpOptions = true, version = "kafka-semantiques 1.0 (Kafka 4.4.0)",
         description = "Outillage du kit « sémantiques de livraison Kafka ».",
-        subcommands = {BrokerCommand.class, TourCommand.class, GradeCommand.class, BenchCommand.class})
+        subcommands = {BrokerCommand.class, TourCommand.class, GradeCommand.class, BenchCommand.class, KernelCommand.class})
 public final class KitCommand implements Runnable {
 
     @Override
