@@ -4,7 +4,9 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,14 +17,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ScriptPlumbingTest {
 
-    private static final List<String> SCRIPTS = List.of("ProducerAtMostOnce", "ProducerAtLeastOnce", "ProducerExactlyOnce",
-            "ConsumerAtMostOnce", "ConsumerAtLeastOnce", "ConsumerExactlyOnce");
+    /** The six scripts, then every exercise and solution: the same contract, so the same plumbing. */
+    private static final List<Path> SCRIPTS = Stream.of("scripts", "solutions", "exercises")
+            .flatMap(dir -> Arrays.stream(Exercise.values()).map(e -> Path.of(dir, e.fileName())))
+            .filter(p -> Files.exists(ScriptRunner.root().resolve(p))).toList();
 
     @Test
     void everyScript_carriesTheSamePlumbing_andOnlyDeps() throws Exception {
+        assertEquals(6 + 8 + 8, SCRIPTS.size(), "6 scripts, 8 corrigés, 8 exercices : " + SCRIPTS);
         String reference = null;
-        for (String name : SCRIPTS) {
-            String text = Files.readString(ScriptRunner.root().resolve(Path.of("scripts", name + ".java")));
+        for (Path name : SCRIPTS) {
+            String text = Files.readString(ScriptRunner.root().resolve(name));
             int start = text.indexOf("    /** Options, broker check, Ctrl-C and crash");
             assertTrue(start > 0, name + " : bloc de plomberie introuvable");
             String plumbing = text.substring(start);
