@@ -65,7 +65,10 @@ class GradeTest {
                 "Set<String> done = new HashSet<>(Files.exists(store) ? Files.readAllLines(store) : List.of());", "Set<String> done = new HashSet<>();");
         mistake("zombie-qui-plante", "ZombieFencing",
                 "                    fenced = zombie(transaction, batch, failed);\n                    break;\n                } catch (OutOfOrder",
-                "                    throw e;\n                } catch (OutOfOrder");
+                "                    throw e;\n                } catch (OutOfOrder",
+                // the fence can also surface when aborting after another error: the zombie crashes there too
+                "                        if (!fencedBy(abortFailed)) throw abortFailed;\n                        fenced = zombie(transaction, batch, failed);\n                        break;\n",
+                "                        throw abortFailed;\n");
         // submissions that can't be run as they should
         write("ne-compile-pas", "ConsumerAtMostOnce.java", "public class ConsumerAtMostOnce { void f() { int x = \"texte\"; } }");
         write("boucle-infinie", "ProducerAtMostOnce.java", javaMain("ProducerAtMostOnce", "while (true) Thread.sleep(1000);"));

@@ -69,10 +69,9 @@ public final class Grader {
         } catch (IOException e) {
             return notGradable(student, exercise.className, "copie impossible : " + e.getMessage());
         }
-        ScriptRunner.Result build = ScriptRunner.jbang(scenarios.runLimit().multipliedBy(2), "build", file.toString());
-        if (build.exitCode() != 0) {
-            return new Grade(student, exercise.className, List.of(new Check("compilation", 20, false,
-                    "ne compile pas : " + compilerErrors(build))));
+        Program.Build build = Program.prepare(file).join();
+        if (!build.ok()) {
+            return new Grade(student, exercise.className, List.of(new Check("compilation", 20, false, build.problem())));
         }
         List<Check> checks = switch (exercise) {
             case PRODUCER_AT_MOST_ONCE -> producerAtMostOnce(file);
@@ -229,9 +228,9 @@ public final class Grader {
         String bootstrap = scenarios.bootstrap();
         Topics.create(bootstrap, topic);
         String tx = "tx-" + id;
-        String[] zombieArgs = {file.toString(), "-b", bootstrap, "-t", topic, "--count", "60", "--interval-ms", "100",
-                "--transaction-size", "2", "--run-id", id + "a", "--transactional-id", tx};
-        CompletableFuture<ScriptRunner.Result> zombie = CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(scenarios.runLimit(), zombieArgs));
+        List<String> zombieArgs = List.of("-b", bootstrap, "-t", topic, "--count", "60", "--interval-ms", "100",
+                "--transaction-size", "2", "--run-id", id + "a", "--transactional-id", tx);
+        CompletableFuture<ScriptRunner.Result> zombie = CompletableFuture.supplyAsync(() -> scenarios.launch(file, zombieArgs));
         String stops = "le zombie s'arrête sur ProducerFencedException";
         String visible = "read_committed : tout ce qui a été validé, une seule fois";
         if (!Topics.awaitRecords(bootstrap, topic, 6, scenarios.runLimit())) {
@@ -301,10 +300,7 @@ public final class Grader {
     }
 
     private ScriptRunner.Result run(Path file, String... args) {
-        String[] all = new String[args.length + 1];
-        all[0] = file.toString();
-        System.arraycopy(args, 0, all, 1, args.length);
-        return ScriptRunner.jbang(scenarios.runLimit(), all);
+        return scenarios.launch(file, List.of(args));
     }
 
     private static String runsProblem(List<ScriptRunner.Result> runs) {
@@ -322,12 +318,6 @@ public final class Grader {
         if (r.exitCode() != 0 && r.exitCode() != 137) return "le programme s'est arrêté avec le code " + r.exitCode() + (last.isEmpty() ? "" : " (" + last + ")");
         if (!r.output().hasSummary() && r.exitCode() == 0) return "pas de ligne RESUME : le contrat de sortie n'est pas respecté (docs/CONTRAT.md)";
         return "code " + r.exitCode();
-    }
-
-    private static String compilerErrors(ScriptRunner.Result build) {
-        List<String> lines = (build.stderr() + "\n" + build.stdout()).lines()
-                .filter(l -> l.contains("error") || l.contains("erreur") || l.contains("^") || l.contains(".java:")).limit(8).toList();
-        return lines.isEmpty() ? runProblem(build) : String.join(" | ", lines);
     }
 
     private static List<String> values(String runId, int from, int to) {

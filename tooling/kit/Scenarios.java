@@ -7,6 +7,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -125,6 +126,20 @@ public final class Scenarios {
 
     public static Path script(Semantic s) { return ScriptRunner.root().resolve("scripts").resolve(s.script + ".java"); }
 
+    /**
+     * Runs {@code script} with {@code args} in its own process, killed with its children after the run limit. The
+     * script is built by JBang once (see {@link Program}), then each run is a plain JVM.
+     */
+    public ScriptRunner.Result launch(Path script, Consumer<Process> started, List<String> args) {
+        Program.Build build = Program.prepare(script).join();
+        if (!build.ok()) return new ScriptRunner.Result(1, "", build.problem(), false, false, build.result().elapsed());
+        return build.program().run(runLimit, Map.of(), started, args);
+    }
+
+    public ScriptRunner.Result launch(Path script, List<String> args) {
+        return launch(script, p -> { }, args);
+    }
+
     /** The default scenario: fault on the 3rd Produce request, or crash on the 5th message of 10. */
     public Result run(Semantic s, Path script) {
         return s.producer() ? producer(s, script, s.fault, 3) : consumer(s, script, 5);
@@ -138,7 +153,7 @@ public final class Scenarios {
         faults.arm(fault, nth);
         ScriptRunner.Result run;
         try {
-            run = ScriptRunner.jbang(runLimit, producerArgs(s, script, topic, id, 10, 20));
+            run = launch(script, producerArgs(s, topic, id, 10, 20));
         } finally {
             faults.disarm();
         }
@@ -156,8 +171,8 @@ public final class Scenarios {
         String topic = "panne-" + id;
         Topics.create(bootstrap, topic);
         int count = 40;
-        String[] args = producerArgs(s, script, topic, id, count, 50);
-        CompletableFuture<ScriptRunner.Result> running = CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(runLimit, args));
+        List<String> args = producerArgs(s, topic, id, count, 50);
+        CompletableFuture<ScriptRunner.Result> running = CompletableFuture.supplyAsync(() -> launch(script, args));
         // strike once a quarter of the stream is in the leader's log
         if (Topics.awaitRecords(bootstrap, topic, count / 4, runLimit)) {
             int node = cluster.indexOf(Topics.leader(bootstrap, topic));
@@ -175,11 +190,11 @@ public final class Scenarios {
         return checkProducer(s, "leader arrêté", id, topic, run, "le script n'a rien écrit à temps", false, s.explanation);
     }
 
-    private String[] producerArgs(Semantic s, Path script, String topic, String id, int count, int intervalMs) {
-        List<String> args = new ArrayList<>(List.of(script.toString(), "-b", bootstrap, "-t", topic, "--count", String.valueOf(count),
+    private List<String> producerArgs(Semantic s, String topic, String id, int count, int intervalMs) {
+        List<String> args = new ArrayList<>(List.of("-b", bootstrap, "-t", topic, "--count", String.valueOf(count),
                 "--interval-ms", String.valueOf(intervalMs), "--run-id", id));
         if (s == Semantic.PRODUCER_EXACTLY_ONCE) args.addAll(List.of("--transactional-id", "tx-" + id));
-        return args.toArray(String[]::new);
+        return args;
     }
 
     /** Reads the topic back and counts: what the script claims delivered (RESUME line) against what the log holds. */
@@ -234,7 +249,7 @@ public final class Scenarios {
         }
         // the same messages again, as an at-least-once producer's retries would write them
         if (how.duplicatedInput()) Topics.fill(bootstrap, topic, List.of(input.get(1), input.get(4), input.get(6)));
-        List<String> args = new ArrayList<>(List.of(script.toString(), "-b", bootstrap, "-t", topic, "-g", "g-" + id, "--idle-ms", "1000"));
+        List<String> args = new ArrayList<>(List.of("-b", bootstrap, "-t", topic, "-g", "g-" + id, "--idle-ms", "1000"));
         args.addAll(how.bothArgs());
         String output = topic + "-sortie";
         if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
@@ -248,12 +263,12 @@ public final class Scenarios {
         ScriptRunner.Result first;
         int offsetCommits;
         try {
-            first = ScriptRunner.jbang(runLimit, Map.of(), running::set, firstArgs.toArray(String[]::new));
+            first = launch(script, running::set, firstArgs);
         } finally {
             offsetCommits = faults.watchedSeen();
             faults.unwatch();
         }
-        ScriptRunner.Result rerun = ScriptRunner.jbang(runLimit, args.toArray(String[]::new));
+        ScriptRunner.Result rerun = launch(script, args);
         int expectedExit = how.killOnOffsetCommit() && offsetCommits > 0 ? 137 : how.firstExit();
         String problem = first.exitCode() != expectedExit
                 ? (expectedExit == 137 ? "pas de crash simulé" : "le premier lancement a échoué") + " (code " + first.exitCode() + ")"

@@ -61,6 +61,8 @@ public final class TourCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + LEADER_FAILURE);
         }
         long t0 = System.nanoTime();
+        // the scripts are built by JBang while the broker starts
+        Arrays.stream(Scenarios.Semantic.values()).filter(s -> scenario == null || s == scenario).forEach(s -> Program.prepare(Scenarios.script(s)));
         System.out.println(brokers == 1 ? "Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes..."
                 : "Démarrage d'un cluster Kafka 4.4.0 de 3 nœuds (min.insync.replicas=2) avec le proxy de pannes...");
         try (FaultyKafka kafka = FaultyKafka.start(brokers)) {
