@@ -73,7 +73,9 @@ public final class Program {
      */
     private static Build build(Path script) {
         ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "run", script.toString()),
-                ScriptRunner.root(), Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1"), BUILD_LIMIT);
+                ScriptRunner.root(), Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1",
+                        // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
+                        "JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM)), BUILD_LIMIT);
         List<String> words = Arrays.stream(r.stdout().split("\0")).filter(w -> !w.isEmpty()).toList();
         if (r.exitCode() != 0 || words.size() < 2 || !r.stdout().contains("\0")) return Build.failed(r);
         List<String> command = new ArrayList<>();
