@@ -62,6 +62,34 @@ public final class Bench {
 
     private Bench() { }
 
+    /** The line a loop run in its own JVM prints for {@link #produceInOwnJvm}: records, seconds, p50 and p99. */
+    private static final Pattern OWN_JVM_LINE = Pattern.compile("BENCH (\\d+) ([\\d.E-]+) ([\\d.E-]+) ([\\d.E-]+)");
+
+    /** Entry point of the kit's loop in its own JVM: BOOTSTRAP TOPIC CONFIG COUNT SIZE. */
+    public static void main(String... args) {
+        Stats s = produce(args[0], args[1], Config.valueOf(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+        System.out.println("BENCH " + s.records() + " " + s.seconds() + " " + s.p50Ms() + " " + s.p99Ms());
+    }
+
+    /**
+     * The kit's loop in a fresh JVM of its own, as ProducerPerformance runs: both pay the same start-up and JIT warm-up,
+     * and neither shares a heap (and its GC pauses) with the embedded broker.
+     */
+    public static Stats produceInOwnJvm(String bootstrap, String topic, Config config, int count, int size, Duration timeout) {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
+                System.getProperty("java.class.path"), Bench.class.getName(), bootstrap, topic, config.name(),
+                String.valueOf(count), String.valueOf(size));
+        ScriptRunner.Result r = ScriptRunner.run(cmd, ScriptRunner.root(), Map.of(), timeout);
+        Matcher m = OWN_JVM_LINE.matcher(r.stdout());
+        if (r.exitCode() != 0 || !m.find()) {
+            throw new IllegalStateException("la boucle du kit a échoué (code " + r.exitCode() + ") : "
+                    + r.stderr().lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse(""));
+        }
+        return new Stats(Long.parseLong(m.group(1)), Double.parseDouble(m.group(2)), size, Double.parseDouble(m.group(3)),
+                Double.parseDouble(m.group(4)));
+    }
+
     /** The kit's loop: send as fast as possible with a callback, as ProducerPerformance does; commit every commitMs. */
     public static Stats produce(String bootstrap, String topic, Config config, int count, int size) {
         Properties p = producerProps(bootstrap, config);
