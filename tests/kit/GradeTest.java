@@ -73,9 +73,12 @@ class GradeTest {
         write("ne-compile-pas", "ConsumerAtMostOnce.java", "public class ConsumerAtMostOnce { void f() { int x = \"texte\"; } }");
         write("boucle-infinie", "ProducerAtMostOnce.java", javaMain("ProducerAtMostOnce", "while (true) Thread.sleep(1000);"));
         write("system-exit", "ProducerAtLeastOnce.java", javaMain("ProducerAtLeastOnce", "System.exit(3);"));
+        write("halt", "ProducerExactlyOnce.java", javaMain("ProducerExactlyOnce", "Runtime.getRuntime().halt(137);"));
+        write("exception", "ProducerAtMostOnce.java", javaMain("ProducerAtMostOnce", "throw new IllegalStateException(\"boum\");"));
         write("inonde", "ConsumerAtMostOnce.java", javaMain("ConsumerAtMostOnce",
                 "String line = \"x\".repeat(1000); for (int i = 0; i < 4000; i++) System.out.println(line);"));
         write("mauvaise-classe", "ProducerAtMostOnce.java", "public class Autre { public static void main(String[] a) { } }");
+        write("sans-main", "ProducerAtLeastOnce.java", "public class ProducerAtLeastOnce { }");
         write("inconnu", "MonProgramme.java", "public class MonProgramme { }");
         Files.createDirectories(classDir.resolve("dossier-vide"));
         Path latin1 = Files.createDirectories(classDir.resolve("pas-utf8")).resolve("ProducerAtMostOnce.java");
@@ -140,8 +143,11 @@ class GradeTest {
         assertTrue(section("ne-compile-pas").contains("ne compile pas"), section("ne-compile-pas"));
         assertTrue(section("boucle-infinie").contains("délai dépassé"), section("boucle-infinie"));
         assertTrue(section("system-exit").contains("code 3"), section("system-exit"));
+        assertTrue(section("halt").contains("Runtime.halt"), section("halt"));
+        assertTrue(section("exception").contains("IllegalStateException: boum"), section("exception"));
         assertTrue(section("inonde").contains("sortie trop volumineuse") || section("inonde").contains("pas de ligne RESUME"), section("inonde"));
-        assertTrue(section("mauvaise-classe").contains("ne compile pas"), section("mauvaise-classe"));
+        assertTrue(section("mauvaise-classe").contains("ne compile pas : ProducerAtMostOnce.java:1: "), section("mauvaise-classe"));
+        assertTrue(section("sans-main").contains("pas de méthode main"), section("sans-main"));
         assertTrue(section("inconnu").contains("exercice inconnu"), section("inconnu"));
         assertTrue(section("dossier-vide").contains("dossier vide"), section("dossier-vide"));
         assertTrue(section("pas-utf8").contains("UTF-8"), section("pas-utf8"));

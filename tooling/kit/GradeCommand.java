@@ -38,8 +38,12 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--report", paramLabel = "DOSSIER", description = "Écrit report.md, report.csv et junit.xml dans ce dossier.")
     Path reportDir;
 
-    @Option(names = "--jobs", defaultValue = "2", description = "Rendus notés en parallèle, chacun avec son broker (défaut : ${DEFAULT-VALUE}).")
-    int jobs;
+    /** One more than the cores: each submission's runs also wait (group joins, idle ends), and that time is CPU for another. */
+    static final int DEFAULT_JOBS = Math.min(8, Runtime.getRuntime().availableProcessors() + 1);
+
+    @Option(names = "--jobs", description = "Rendus notés en parallèle, chacun avec son broker (défaut : cœurs + 1, ici "
+            + "${DEFAULT-VALUE}).")
+    int jobs = DEFAULT_JOBS;
 
     @Option(names = "--timeout", defaultValue = "60", description = "Secondes accordées à chaque lancement d'un programme (défaut : ${DEFAULT-VALUE}).")
     int timeoutSeconds;
