@@ -75,11 +75,11 @@ public final class Bench {
      * The kit's loop in a fresh JVM of its own, as ProducerPerformance runs: both pay the same start-up and JIT warm-up,
      * and neither shares a heap (and its GC pauses) with the embedded broker.
      */
-    public static Stats produceInOwnJvm(String bootstrap, String topic, Config config, int count, int size, Duration timeout) {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
-                System.getProperty("java.class.path"), Bench.class.getName(), bootstrap, topic, config.name(),
-                String.valueOf(count), String.valueOf(size));
+    public static Stats produceInOwnJvm(String bootstrap, String topic, Config config, int count, int size, List<String> jvm,
+                                        Duration timeout) {
+        List<String> cmd = java(jvm);
+        cmd.addAll(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+                Bench.class.getName(), bootstrap, topic, config.name(), String.valueOf(count), String.valueOf(size)));
         ScriptRunner.Result r = ScriptRunner.run(cmd, ScriptRunner.root(), Map.of(), timeout);
         Matcher m = OWN_JVM_LINE.matcher(r.stdout());
         if (r.exitCode() != 0 || !m.find()) {
@@ -131,8 +131,10 @@ public final class Bench {
     }
 
     /** ProducerPerformance with the same properties, in its own JVM; its summary line parsed. */
-    public static Stats reference(String bootstrap, String topic, Config config, int count, int size, String classpath, Duration timeout) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath,
+    public static Stats reference(String bootstrap, String topic, Config config, int count, int size, String classpath,
+                                  List<String> jvm, Duration timeout) {
+        List<String> cmd = java(jvm);
+        cmd.addAll(List.of("-cp", classpath,
                 "org.apache.kafka.tools.ProducerPerformance", "--topic", topic, "--num-records", String.valueOf(count),
                 "--record-size", String.valueOf(size), "--throughput", "-1", "--producer-props"));
         producerProps(bootstrap, config).forEach((k, v) -> {
@@ -159,6 +161,14 @@ public final class Bench {
                     + r.stderr().lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse(""));
         }
         return new Stats(records, records / rate, size, p50, p99);
+    }
+
+    /** This JVM's java with {@code jvm} flags: the kit's loop and the reference always get the same. */
+    private static List<String> java(List<String> jvm) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvm);
+        return cmd;
     }
 
     /** Reads a whole topic from the start with the given isolation level: records per second. */

@@ -98,6 +98,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private List<Row> measure(String servers, int n, int reps, String classpath) throws Exception {
+        // --quick checks that everything runs: both sides start C1-only JVMs, which start faster and compile less
+        List<String> jvm = quick ? Program.FAST_JVM : List.of();
         List<Row> rows = new ArrayList<>();
         int total = sizes.size() * Bench.Config.values().length + 2;
         int step = 0;
@@ -115,11 +117,11 @@ public final class BenchCommand implements Callable<Integer> {
                     Topics.create(servers, topic);
                     Topics.create(servers, refTopic);
                     if (r % 2 == 0) {
-                        kit.add(Bench.produceInOwnJvm(servers, topic, c, records, size, Duration.ofMinutes(5)));
-                        ref.add(Bench.reference(servers, refTopic, c, records, size, classpath, Duration.ofMinutes(5)));
+                        kit.add(Bench.produceInOwnJvm(servers, topic, c, records, size, jvm, Duration.ofMinutes(5)));
+                        ref.add(Bench.reference(servers, refTopic, c, records, size, classpath, jvm, Duration.ofMinutes(5)));
                     } else {
-                        ref.add(Bench.reference(servers, refTopic, c, records, size, classpath, Duration.ofMinutes(5)));
-                        kit.add(Bench.produceInOwnJvm(servers, topic, c, records, size, Duration.ofMinutes(5)));
+                        ref.add(Bench.reference(servers, refTopic, c, records, size, classpath, jvm, Duration.ofMinutes(5)));
+                        kit.add(Bench.produceInOwnJvm(servers, topic, c, records, size, jvm, Duration.ofMinutes(5)));
                     }
                     if (c == Bench.Config.TX_100) lastTx100 = topic;
                 }
@@ -178,6 +180,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "Coût des transactions (100 ms, %d octets) : %.2f × le débit at-least-once.%n", size,
                     tx.kit().recordsPerSec() / alo.kit().recordsPerSec());
         }
+        if (quick) System.out.println("--quick : mesures trop courtes pour comparer (JVM froides) ; pour des chiffres, lancez sans --quick.");
     }
 
     private static Row find(List<Row> rows, Bench.Config c, int size) {

@@ -5,25 +5,28 @@ import java.util.Optional;
 
 /** The exercises of exercises/ (and their solutions/), recognised from the file name. */
 public enum Exercise {
-    PRODUCER_AT_MOST_ONCE("ProducerAtMostOnce", Scenarios.Semantic.PRODUCER_AT_MOST_ONCE),
-    PRODUCER_AT_LEAST_ONCE("ProducerAtLeastOnce", Scenarios.Semantic.PRODUCER_AT_LEAST_ONCE),
-    PRODUCER_EXACTLY_ONCE("ProducerExactlyOnce", Scenarios.Semantic.PRODUCER_EXACTLY_ONCE),
-    CONSUMER_AT_MOST_ONCE("ConsumerAtMostOnce", Scenarios.Semantic.CONSUMER_AT_MOST_ONCE),
-    CONSUMER_AT_LEAST_ONCE("ConsumerAtLeastOnce", Scenarios.Semantic.CONSUMER_AT_LEAST_ONCE),
-    CONSUMER_EXACTLY_ONCE("ConsumerExactlyOnce", Scenarios.Semantic.CONSUMER_EXACTLY_ONCE),
+    PRODUCER_AT_MOST_ONCE("ProducerAtMostOnce", Scenarios.Semantic.PRODUCER_AT_MOST_ONCE, 2),
+    PRODUCER_AT_LEAST_ONCE("ProducerAtLeastOnce", Scenarios.Semantic.PRODUCER_AT_LEAST_ONCE, 2),
+    PRODUCER_EXACTLY_ONCE("ProducerExactlyOnce", Scenarios.Semantic.PRODUCER_EXACTLY_ONCE, 5),
+    CONSUMER_AT_MOST_ONCE("ConsumerAtMostOnce", Scenarios.Semantic.CONSUMER_AT_MOST_ONCE, 4),
+    CONSUMER_AT_LEAST_ONCE("ConsumerAtLeastOnce", Scenarios.Semantic.CONSUMER_AT_LEAST_ONCE, 4),
+    CONSUMER_EXACTLY_ONCE("ConsumerExactlyOnce", Scenarios.Semantic.CONSUMER_EXACTLY_ONCE, 6),
     /** Two instances share a transactional.id: the old one must stop on ProducerFencedException. */
-    ZOMBIE_FENCING("ZombieFencing", null),
+    ZOMBIE_FENCING("ZombieFencing", null, 2),
     /** At-least-once delivery made idempotent: the consumer skips keys it has already processed, even after a crash. */
-    DEDUP_CONSUMER("DedupConsumer", null);
+    DEDUP_CONSUMER("DedupConsumer", null, 4);
 
     /** Class and file name (without .java). */
     public final String className;
     /** The semantic it implements, or null for the advanced exercises. */
     public final Scenarios.Semantic semantic;
+    /** How many times the grader runs it (its cost): the longest are graded first, so none is left alone at the end. */
+    public final int runs;
 
-    Exercise(String className, Scenarios.Semantic semantic) {
+    Exercise(String className, Scenarios.Semantic semantic, int runs) {
         this.className = className;
         this.semantic = semantic;
+        this.runs = runs;
     }
 
     public String fileName() { return className + ".java"; }

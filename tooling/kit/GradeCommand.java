@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -68,7 +69,9 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
             submissions.addAll(discover(p));
         }
         long t0 = System.nanoTime();
-        List<Submission> runnable = submissions.stream().filter(s -> s.notGradable() == null).toList();
+        // the costliest first (stable: student order otherwise), so that the last ones to finish are short
+        List<Submission> runnable = submissions.stream().filter(s -> s.notGradable() == null)
+                .sorted(Comparator.comparingInt((Submission s) -> -exercise(s).runs)).toList();
         System.out.printf("%d rendu(s) à noter (%d étudiant(s)), %d en parallèle.%n", runnable.size(),
                 submissions.stream().map(Submission::student).distinct().count(), Math.min(jobs, Math.max(1, runnable.size())));
         List<Grader.Grade> grades = new ArrayList<>();
@@ -114,7 +117,7 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                     Grader.Grade g;
                     try {
                         g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work)
-                                .grade(s.student(), Exercise.byFileName(s.file().getFileName().toString()).orElseThrow(), s.file());
+                                .grade(s.student(), exercise(s), s.file());
                     } catch (RuntimeException e) {
                         g = Grader.notGradable(s.student(), s.exercise(), "erreur du correcteur : " + EmbeddedKafka.rootMessage(e));
                     } finally {
@@ -136,6 +139,10 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
             cleanup.run();
             try { Runtime.getRuntime().removeShutdownHook(cleanup); } catch (IllegalStateException ignored) { }
         }
+    }
+
+    private static Exercise exercise(Submission s) {
+        return Exercise.byFileName(s.file().getFileName().toString()).orElseThrow();
     }
 
     /** A file, a student's folder (holding .java files) or a class folder (one sub-folder per student). */
