@@ -126,7 +126,7 @@ public final class Program {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) return null;
         try {
-            Path classes = Files.createDirectories(COMPILED.resolve(UUID.randomUUID().toString()));
+            Path classes = Files.createDirectories(Compiled.ROOT.resolve(UUID.randomUUID().toString()));
             String classpath = String.join(File.pathSeparator, deps);
             // JBang's options, plus the encoding the grader has already checked
             int rc = javac.run(null, OutputStream.nullOutputStream(), OutputStream.nullOutputStream(), "-g", "-parameters",
@@ -161,16 +161,18 @@ public final class Program {
         }
     }
 
-    /** Where {@link #compileHere} writes, removed when this JVM exits. */
-    private static final Path COMPILED = compiledRoot();
+    /** Where {@link #compileHere} writes, made on first use and removed when this JVM exits. */
+    private static final class Compiled {
+        static final Path ROOT = create();
 
-    private static Path compiledRoot() {
-        try {
-            Path root = Files.createTempDirectory("kit-programmes-");
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> EmbeddedKafka.deleteRecursively(root)));
-            return root;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        private static Path create() {
+            try {
+                Path root = Files.createTempDirectory("kit-programmes-");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> EmbeddedKafka.deleteRecursively(root)));
+                return root;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
     }
 
