@@ -25,9 +25,9 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
 /**
- * A script built once by JBang, then run many times with the very java command JBang would exec, without paying
- * JBang's own start-up on every run. The tour and the grader run each script 1 to 6 times; a crash is still the death
- * of a real process.
+ * A script built once, then run many times with the very java command JBang would exec, without paying JBang's own
+ * start-up on every run. The tour and the grader run each script 1 to 6 times; a crash is still the death of a real
+ * process. The build is JBang's, or, for the next files with //DEPS JBang has already resolved, javac's in this JVM.
  */
 public final class Program {
 
