@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES kit/*.java
+//SOURCES kit/*.java kit/**/*.java
 
 import kit.KitCommand;
 import picocli.CommandLine;

@@ -1,5 +1,7 @@
 package kit;
 
+import kit.run.ScriptRunner;
+
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,11 @@
 package kit;
 
+import kit.broker.EmbeddedKafka;
+import kit.run.Topics;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.util.List;
 import java.util.Properties;
@@ -90,5 +95,16 @@ public final class KafkaFixture {
 
     static Properties adminProps(String bootstrapServers) {
         return Topics.adminProps(bootstrapServers);
+    }
+
+    /** A plain String producer with these acks (no retries or idempotence set). */
+    public static Properties producerProps(String bootstrap, String acks) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, acks);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        return p;
     }
 }

@@ -1,5 +1,8 @@
 package kit;
 
+import kit.run.ScriptRunner;
+import kit.util.Folders;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -34,8 +37,8 @@ class LauncherTest {
             assertEquals(0, help.exitCode(), help.describe());
             assertTrue(help.stdout().contains("--brokers"), help.describe());
         } finally {
-            EmbeddedKafka.deleteRecursively(clone);
-            EmbeddedKafka.deleteRecursively(cache);
+            Folders.deleteRecursively(clone);
+            Folders.deleteRecursively(cache);
         }
     }
 

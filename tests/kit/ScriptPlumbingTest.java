@@ -1,5 +1,8 @@
 package kit;
 
+import kit.grade.Exercise;
+import kit.run.ScriptRunner;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

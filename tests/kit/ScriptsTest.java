@@ -1,5 +1,10 @@
 package kit;
 
+import kit.run.ScriptOutput;
+import kit.run.ScriptRunner;
+import kit.semantics.Checker;
+import kit.util.Ports;
+
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -144,7 +149,7 @@ class ScriptsTest {
 
     @Test
     void noBroker_frenchMessageNamingTheAddress_exit1_within10s() throws Exception {
-        int closedPort = EmbeddedKafka.freePort();
+        int closedPort = Ports.freePort();
         for (String script : List.of("ProducerAtLeastOnce", "ConsumerExactlyOnce")) {
             ScriptRunner.Result r = ScriptRunner.jbang(RUN_LIMIT, "scripts/" + script + ".java", "-b", "localhost:" + closedPort);
             assertEquals(1, r.exitCode(), script + " : " + r.describe());
@@ -251,7 +256,7 @@ class ScriptsTest {
     private static List<String> fill(String topic, int n) {
         String run = topic.substring(topic.lastIndexOf('-') + 1);
         List<String> values = IntStream.rangeClosed(1, n).mapToObj(i -> run + "-" + i).toList();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(BrokerTest.producerProps(KafkaFixture.bootstrap(), "all"))) {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(KafkaFixture.producerProps(KafkaFixture.bootstrap(), "all"))) {
             for (String v : values) producer.send(new ProducerRecord<>(topic, v, v));
             producer.flush();
         }

@@ -1,5 +1,8 @@
 package kit;
 
+import kit.notebook.KernelCommand;
+import kit.run.ScriptRunner;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

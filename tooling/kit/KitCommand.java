@@ -1,5 +1,11 @@
 package kit;
 
+import kit.bench.BenchCommand;
+import kit.broker.BrokerCommand;
+import kit.grade.GradeCommand;
+import kit.notebook.KernelCommand;
+import kit.tour.TourCommand;
+
 //DEPS info.picocli:picocli:4.7.7
 
 import picocli.CommandLine;

@@ -1,0 +1,87 @@
+package kit.broker;
+
+import kit.run.ScriptRunner;
+import kit.util.Ports;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** ./jbang broker as a student runs it: ready line, clean stop, and clear answers to bad input. */
+class BrokerCommandTest {
+
+    @Test
+    void portInUse_saysWhichPortAndHowToPickAnother_within10s() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofSeconds(30), "broker", "--port", String.valueOf(port));
+            assertNotEquals(0, r.exitCode(), r.describe());
+            assertTrue(r.stderr().contains("port " + port) && r.stderr().contains("--port"), r.describe());
+            assertTrue(r.elapsed().toSeconds() < 10, "doit répondre en moins de 10 s : " + r.elapsed());
+        }
+    }
+
+    @Test
+    void secondBroker_whileOneRuns_saysSoAndExits_andFirstStopsCleanly() throws Exception {
+        int port = Ports.freePort();
+        Process first = new ProcessBuilder(ScriptRunner.root().resolve("jbang").toString(), "broker", "--port", String.valueOf(port))
+                .directory(ScriptRunner.root().toFile()).redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(first.getInputStream(), StandardCharsets.UTF_8))) {
+            // the ready line, after whatever the broker may log first
+            StringBuilder before = new StringBuilder();
+            String ready = out.readLine();
+            while (ready != null && !ready.contains("prêt sur") && before.length() < 20_000) {
+                before.append(ready).append('\n');
+                ready = out.readLine();
+            }
+            assertTrue(ready != null && ready.contains("prêt sur localhost:" + port), "ligne prête attendue, reçu : " + before + ready);
+
+            ScriptRunner.Result second = ScriptRunner.jbang(Duration.ofSeconds(30), "broker", "--port", String.valueOf(port));
+            assertNotEquals(0, second.exitCode(), second.describe());
+            assertTrue(second.stderr().contains("tourne déjà"), second.describe());
+
+            first.toHandle().destroy(); // SIGTERM, like Ctrl-C: the shutdown hook stops the broker (Process.destroy would close our pipe)
+            StringBuilder rest = new StringBuilder();
+            for (String line; (line = out.readLine()) != null; ) rest.append(line).append('\n');
+            assertTrue(first.waitFor(30, TimeUnit.SECONDS), "le broker doit s'arrêter");
+            assertTrue(rest.toString().contains("Broker arrêté."), rest.toString());
+            assertTrue(!rest.toString().contains("Exception"), "pas de trace de pile à l'arrêt : " + rest);
+        } finally {
+            ScriptRunner.killTree(first.toHandle());
+        }
+    }
+
+    @Test
+    void unusableDataDir_getsAClearMessage() throws Exception {
+        Path file = Files.createTempFile("pas-un-dossier", ".txt");
+        try {
+            ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofSeconds(30), "broker", "--port",
+                    String.valueOf(Ports.freePort()), "--data-dir", file.resolve("donnees").toString());
+            assertEquals(1, r.exitCode(), r.describe());
+            assertTrue(r.stderr().contains("--data-dir") && !r.stderr().contains("\tat "), r.describe());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
+    void badOptions_areUsageErrors() {
+        for (List<String> args : List.of(List.of("broker", "--brokers", "2"), List.of("broker", "--port", "abc"))) {
+            ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofSeconds(30), args.toArray(String[]::new));
+            assertEquals(2, r.exitCode(), args + " : " + r.describe());
+        }
+    }
+}

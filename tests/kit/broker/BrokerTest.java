@@ -1,0 +1,130 @@
+package kit.broker;
+
+import kit.KafkaFixture;
+import kit.run.Topics;
+import kit.util.Folders;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The lab broker is a real Kafka: round trips, transactions, restarts and node failures behave as Kafka's do. */
+class BrokerTest {
+
+    @Test
+    void sharedBroker_roundTrip_readsBackWhatWasWritten() throws Exception {
+        String bootstrap = KafkaFixture.bootstrap();
+        String topic = KafkaFixture.newTopic("aller-retour");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(KafkaFixture.producerProps(bootstrap, "all"))) {
+            for (int i = 1; i <= 5; i++) producer.send(new ProducerRecord<>(topic, "k" + i, "v" + i)).get();
+        }
+        assertEquals(List.of("v1", "v2", "v3", "v4", "v5"), KafkaFixture.readValues(bootstrap, topic, false));
+    }
+
+    @Test
+    void singleNode_committedAndAbortedTransactions_areSeenAccordingToIsolationLevel() {
+        committedAndAbortedTransactions(KafkaFixture.bootstrap());
+    }
+
+    @Test
+    void threeNodes_committedAndAbortedTransactions_areSeenAccordingToIsolationLevel() {
+        try (EmbeddedKafka cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(3).port(0))) {
+            committedAndAbortedTransactions(cluster.bootstrapServers());
+        }
+    }
+
+    private static void committedAndAbortedTransactions(String bootstrap) {
+        String topic = "transactions-" + System.nanoTime();
+        KafkaFixture.createTopic(bootstrap, topic);
+        Properties p = KafkaFixture.producerProps(bootstrap, "all");
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-" + topic);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "c1", "validé-1"));
+            producer.send(new ProducerRecord<>(topic, "c2", "validé-2"));
+            producer.commitTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "a1", "avorté-1"));
+            producer.flush();
+            producer.abortTransaction();
+        }
+        assertEquals(List.of("validé-1", "validé-2"), KafkaFixture.readValues(bootstrap, topic, true));
+        assertEquals(List.of("validé-1", "validé-2", "avorté-1"), KafkaFixture.readValues(bootstrap, topic, false));
+    }
+
+    @Test
+    void keptDataDir_restart_keepsCommittedRecords() throws Exception {
+        Path dir = Files.createTempDirectory("donnees-kafka-");
+        try {
+            String topic = "persistant";
+            try (EmbeddedKafka first = EmbeddedKafka.start(new EmbeddedKafka.Options().port(0).dataDir(dir))) {
+                KafkaFixture.createTopic(first.bootstrapServers(), topic);
+                try (KafkaProducer<String, String> producer = new KafkaProducer<>(KafkaFixture.producerProps(first.bootstrapServers(), "all"))) {
+                    for (int i = 1; i <= 3; i++) producer.send(new ProducerRecord<>(topic, "k", "gardé-" + i)).get();
+                }
+            }
+            try (EmbeddedKafka second = EmbeddedKafka.start(new EmbeddedKafka.Options().port(0).dataDir(dir))) {
+                assertEquals(List.of("gardé-1", "gardé-2", "gardé-3"), KafkaFixture.readValues(second.bootstrapServers(), topic, false));
+            }
+        } finally {
+            Folders.deleteRecursively(dir);
+        }
+    }
+
+    @Test
+    void threeNodes_leaderStoppedWithAcksAll_losesNothing() throws Exception {
+        try (EmbeddedKafka cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(3).port(0))) {
+            String bootstrap = cluster.bootstrapServers();
+            String topic = "panne-leader";
+            KafkaFixture.createTopic(bootstrap, topic);
+            Properties p = KafkaFixture.producerProps(bootstrap, "all");
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000");
+            List<String> acked = new ArrayList<>();
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+                List<Future<RecordMetadata>> sends = new ArrayList<>();
+                List<String> values = new ArrayList<>();
+                for (int i = 1; i <= 60; i++) {
+                    if (i == 20) {
+                        // stop the partition leader in the middle of the stream
+                        cluster.stopNode(cluster.indexOf(Topics.leader(bootstrap, topic)));
+                    }
+                    String v = "m-" + i;
+                    values.add(v);
+                    sends.add(producer.send(new ProducerRecord<>(topic, v, v)));
+                    Thread.sleep(20);
+                }
+                producer.flush();
+                for (int i = 0; i < sends.size(); i++) {
+                    try {
+                        sends.get(i).get(30, TimeUnit.SECONDS);
+                        acked.add(values.get(i));
+                    } catch (Exception ignored) {
+                        // not acknowledged: not claimed, so not counted as lost
+                    }
+                }
+            }
+            assertEquals(60, acked.size(), "acks=all + retries : tous les envois doivent finir acquittés");
+            Set<String> read = new HashSet<>(KafkaFixture.readValues(bootstrap, topic, false));
+            List<String> lost = acked.stream().filter(v -> !read.contains(v)).toList();
+            assertEquals(List.of(), lost, "acquittés mais jamais relus (perdus)");
+        }
+    }
+
+}

@@ -1,0 +1,73 @@
+package kit.broker;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** ./jbang broker : a real Kafka 4.4.0 broker (KRaft) for the lab, on localhost:9092. */
+@Command(name = "broker", mixinStandardHelpOptions = true,
+        description = {"Démarre un vrai broker Apache Kafka 4.4.0 (KRaft, sans Docker) sur localhost.",
+                "Ctrl-C pour l'arrêter."})
+public final class BrokerCommand implements Callable<Integer> {
+
+    @Option(names = "--brokers", defaultValue = "1", description = "Nombre de nœuds : 1 ou 3 (défaut : ${DEFAULT-VALUE}).")
+    int brokers;
+
+    @Option(names = {"-p", "--port"}, defaultValue = "9092", description = "Port du premier nœud (défaut : ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--data-dir", description = "Garde les données dans ce répertoire d'un lancement à l'autre (défaut : répertoire temporaire effacé à l'arrêt).")
+    Path dataDir;
+
+    @Option(names = "-v", description = "Affiche les journaux du broker (-v : info, -vv : debug).")
+    boolean[] verbose = new boolean[0];
+
+    @Override
+    public Integer call() throws Exception {
+        if (verbose.length > 0) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose.length > 1 ? "debug" : "info");
+        }
+        if (brokers != 1 && brokers != 3) {
+            System.err.println("Erreur : --brokers doit valoir 1 ou 3 (reçu : " + brokers + ").");
+            return 2;
+        }
+        if (port < 1 || port + brokers - 1 > 65535) {
+            System.err.println("Erreur : port invalide : " + port + ".");
+            return 2;
+        }
+        long t0 = System.nanoTime();
+        EmbeddedKafka cluster;
+        try {
+            cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(port).dataDir(dataDir));
+        } catch (EmbeddedKafka.PortInUseException e) {
+            String who = KafkaProbe.describe("localhost:" + e.port);
+            if (who != null) {
+                System.err.println("Un broker Kafka tourne déjà sur localhost:" + e.port + " (" + who + ") : inutile d'en lancer un second.");
+                System.err.println("Pour un second broker, choisissez un autre port : ./jbang broker --port " + (port + 10));
+            } else {
+                System.err.println("Erreur : le port " + e.port + " est déjà utilisé par un autre programme.");
+                System.err.println("Choisissez un autre port : ./jbang broker --port " + (port + 10));
+            }
+            return 1;
+        } catch (EmbeddedKafka.StartException e) {
+            System.err.println("Erreur : " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("\nArrêt du broker...");
+            cluster.close();
+            System.out.println("Broker arrêté.");
+            stopped.countDown();
+        }, "arret-broker"));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("✔ Kafka 4.4.0 prêt sur %s (%d nœud%s KRaft, démarré en %.1f s%s). Ctrl-C pour arrêter.%n",
+                cluster.bootstrapServers(), brokers, brokers > 1 ? "s" : "", seconds,
+                dataDir != null ? ", données dans " + cluster.dataDir() : "");
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,197 @@
+package kit.grade;
+
+import kit.faults.FaultyKafka;
+import kit.scenarios.Scenarios;
+import kit.util.Errors;
+import kit.util.Folders;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** ./jbang grade : runs students' programs under the faults that expose each classic mistake, and scores them. */
+@Command(name = "grade", mixinStandardHelpOptions = true,
+        description = {"Note les programmes des étudiants à leur comportement sous les pannes (perte de requête, de réponse, crash, zombie).",
+                "CHEMIN : un fichier, le dossier d'un étudiant, ou le dossier d'une classe (un sous-dossier par étudiant).",
+                "L'exercice est reconnu au nom du fichier (ProducerAtLeastOnce.java, ConsumerExactlyOnce.java, ZombieFencing.java…).",
+                "Code de sortie : 0 si tout est réussi, 1 sinon, 2 si la commande est mal employée."})
+public final class GradeCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "CHEMIN", description = "Fichier(s) ou dossier(s) à noter.")
+    List<Path> paths;
+
+    @Option(names = "--report", paramLabel = "DOSSIER", description = "Écrit report.md, report.csv et junit.xml dans ce dossier.")
+    Path reportDir;
+
+    /** One more than the cores: each submission's runs also wait (group joins, idle ends), and that time is CPU for another. */
+    static final int DEFAULT_JOBS = Math.min(8, Runtime.getRuntime().availableProcessors() + 1);
+
+    @Option(names = "--jobs", description = "Rendus notés en parallèle, chacun avec son broker (défaut : cœurs + 1, ici "
+            + "${DEFAULT-VALUE}).")
+    int jobs = DEFAULT_JOBS;
+
+    @Option(names = "--timeout", defaultValue = "60", description = "Secondes accordées à chaque lancement d'un programme (défaut : ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Option(names = "-v", description = "Journaux du broker.")
+    boolean[] verbose = new boolean[0];
+
+    @Spec
+    CommandSpec spec;
+
+    /** What to grade: a student's file, or a reason it can't be graded. */
+    record Submission(String student, String exercise, Path file, String notGradable) { }
+
+    @Override
+    public Integer call() throws Exception {
+        if (verbose.length > 0) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        if (jobs < 1 || jobs > 8) throw new ParameterException(spec.commandLine(), "--jobs doit être entre 1 et 8");
+        if (timeoutSeconds < 10) throw new ParameterException(spec.commandLine(), "--timeout doit valoir au moins 10 s");
+        List<Submission> submissions = new ArrayList<>();
+        for (Path p : paths) {
+            if (!Files.exists(p)) throw new ParameterException(spec.commandLine(), "chemin introuvable : " + p);
+            submissions.addAll(discover(p));
+        }
+        long t0 = System.nanoTime();
+        // the costliest first (stable: student order otherwise), so that the last ones to finish are short
+        List<Submission> runnable = submissions.stream().filter(s -> s.notGradable() == null)
+                .sorted(Comparator.comparingInt((Submission s) -> -exercise(s).runs)).toList();
+        System.out.printf("%d rendu(s) à noter (%d étudiant(s)), %d en parallèle.%n", runnable.size(),
+                submissions.stream().map(Submission::student).distinct().count(), Math.min(jobs, Math.max(1, runnable.size())));
+        List<Grader.Grade> grades = new ArrayList<>();
+        submissions.stream().filter(s -> s.notGradable() != null)
+                .forEach(s -> grades.add(Grader.notGradable(s.student(), s.exercise(), s.notGradable())));
+        if (!runnable.isEmpty()) grades.addAll(gradeAll(runnable, t0));
+        GradeReport report = new GradeReport(grades);
+        System.out.println();
+        System.out.print(report.table());
+        if (reportDir != null) {
+            report.write(reportDir);
+            System.out.println("Rapports écrits dans " + reportDir + " : report.md, report.csv, junit.xml");
+        }
+        boolean allPassed = grades.stream().allMatch(Grader.Grade::passed);
+        System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        return allPassed ? 0 : 1;
+    }
+
+    private List<Grader.Grade> gradeAll(List<Submission> runnable, long t0) throws Exception {
+        int workers = Math.min(jobs, runnable.size());
+        System.out.println("Démarrage de " + workers + " broker(s) Kafka 4.4.0 avec le proxy de pannes...");
+        // one broker per worker: the fault proxy's plan is per cluster, so two submissions never share it
+        List<CompletableFuture<FaultyKafka>> starting = new ArrayList<>();
+        for (int i = 0; i < workers; i++) starting.add(CompletableFuture.supplyAsync(() -> FaultyKafka.start(1)));
+        BlockingQueue<FaultyKafka> brokers = new ArrayBlockingQueue<>(workers);
+        List<FaultyKafka> all = new ArrayList<>();
+        Path work = Files.createTempDirectory("kit-correction-");
+        Thread cleanup = new Thread(() -> { all.forEach(FaultyKafka::close); Folders.deleteRecursively(work); });
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
+        try {
+            for (CompletableFuture<FaultyKafka> f : starting) {
+                FaultyKafka k = f.join();
+                all.add(k);
+                brokers.add(k);
+            }
+            AtomicInteger done = new AtomicInteger();
+            List<Future<Grader.Grade>> futures = new ArrayList<>();
+            for (Submission s : runnable) {
+                futures.add(pool.submit(() -> {
+                    FaultyKafka kafka = brokers.take();
+                    long start = System.nanoTime();
+                    Grader.Grade g;
+                    try {
+                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work)
+                                .grade(s.student(), exercise(s), s.file());
+                    } catch (RuntimeException e) {
+                        g = Grader.notGradable(s.student(), s.exercise(), "erreur du correcteur : " + Errors.rootMessage(e));
+                    } finally {
+                        brokers.add(kafka);
+                    }
+                    int n = done.incrementAndGet();
+                    double elapsed = (System.nanoTime() - t0) / 1e9;
+                    System.out.printf("[%d/%d] %s/%s : %d/20 %s (%.0f s ; écoulé %.0f s, reste ≈ %.0f s)%n", n, runnable.size(),
+                            s.student(), s.exercise(), g.score(), g.passed() ? "✔" : "✘", (System.nanoTime() - start) / 1e9,
+                            elapsed, elapsed / n * (runnable.size() - n));
+                    return g;
+                }));
+            }
+            List<Grader.Grade> grades = new ArrayList<>();
+            for (Future<Grader.Grade> f : futures) grades.add(f.get());
+            return grades;
+        } finally {
+            pool.shutdownNow();
+            cleanup.run();
+            try { Runtime.getRuntime().removeShutdownHook(cleanup); } catch (IllegalStateException ignored) { }
+        }
+    }
+
+    private static Exercise exercise(Submission s) {
+        return Exercise.byFileName(s.file().getFileName().toString()).orElseThrow();
+    }
+
+    /** A file, a student's folder (holding .java files) or a class folder (one sub-folder per student). */
+    static List<Submission> discover(Path path) throws IOException {
+        Path abs = path.toAbsolutePath().normalize();
+        if (Files.isRegularFile(abs)) {
+            Path parent = abs.getParent();
+            return List.of(submission(parent != null && parent.getFileName() != null ? parent.getFileName().toString() : "étudiant", abs));
+        }
+        String name = abs.getFileName() == null ? "étudiant" : abs.getFileName().toString();
+        List<Path> javaFiles = javaFiles(abs);
+        List<Path> subdirs;
+        try (Stream<Path> s = Files.list(abs)) {
+            subdirs = s.filter(Files::isDirectory).filter(d -> !d.getFileName().toString().startsWith(".")).sorted().toList();
+        }
+        boolean direct;
+        try (Stream<Path> s = Files.list(abs)) {
+            direct = s.anyMatch(f -> f.toString().endsWith(".java"));
+        }
+        if (direct || subdirs.isEmpty()) {
+            if (javaFiles.isEmpty()) return List.of(new Submission(name, "—", null, "dossier vide : aucun fichier .java rendu"));
+            return javaFiles.stream().map(f -> submission(name, f)).toList();
+        }
+        List<Submission> all = new ArrayList<>();
+        for (Path student : subdirs) {
+            List<Path> files = javaFiles(student);
+            String who = student.getFileName().toString();
+            if (files.isEmpty()) all.add(new Submission(who, "—", null, "dossier vide : aucun fichier .java rendu"));
+            files.forEach(f -> all.add(submission(who, f)));
+        }
+        return all;
+    }
+
+    private static List<Path> javaFiles(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir, 4)) {
+            return s.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().endsWith(".java"))
+                    .filter(f -> !f.toString().contains("/.")).sorted().toList();
+        }
+    }
+
+    private static Submission submission(String student, Path file) {
+        String fileName = file.getFileName().toString();
+        return Exercise.byFileName(fileName).map(e -> new Submission(student, e.className, file, null))
+                .orElseGet(() -> new Submission(student, fileName, null, "exercice inconnu : « " + fileName + " » (attendus : "
+                        + Arrays.stream(Exercise.values()).map(Exercise::fileName).collect(Collectors.joining(", ")) + ")"));
+    }
+}

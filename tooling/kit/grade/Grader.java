@@ -1,0 +1,339 @@
+package kit.grade;
+
+import kit.faults.FaultPlan;
+import kit.run.Program;
+import kit.run.ScriptOutput;
+import kit.run.ScriptRunner;
+import kit.run.Topics;
+import kit.scenarios.Scenarios;
+import kit.semantics.Checker;
+import kit.semantics.Semantic;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
+
+/**
+ * Grades one submission by behaviour: compiles it, then runs it as a real process under the faults that expose the
+ * classic mistakes of its exercise, and scores each check out of 20 with a French explanation of what went wrong.
+ */
+public final class Grader {
+
+    /** One check: its points, and what was observed. */
+    public record Check(String name, int points, boolean passed, String feedback) { }
+
+    /** A submission's grade: the checks, out of 20. */
+    public record Grade(String student, String exercise, List<Check> checks) {
+        public int score() { return checks.stream().filter(Check::passed).mapToInt(Check::points).sum(); }
+
+        public boolean passed() { return checks.stream().allMatch(Check::passed); }
+
+        /** The first failed check's feedback, or "". */
+        public String firstProblem() {
+            return checks.stream().filter(c -> !c.passed()).map(c -> c.name() + " : " + c.feedback()).findFirst().orElse("");
+        }
+    }
+
+    private final Scenarios scenarios;
+    private final Path workDir;
+
+    /** {@code workDir}: where each submission is copied under its exercise's name, one fresh folder per submission. */
+    public Grader(Scenarios scenarios, Path workDir) {
+        this.scenarios = scenarios;
+        this.workDir = workDir;
+    }
+
+    /** A grade of 0 for something that could not be run at all (empty folder, unknown file…). */
+    public static Grade notGradable(String student, String exercise, String why) {
+        return new Grade(student, exercise, List.of(new Check("rendu", 20, false, why)));
+    }
+
+    public Grade grade(String student, Exercise exercise, Path submitted) {
+        String source;
+        try {
+            source = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Files.readAllBytes(submitted))).toString();
+        } catch (CharacterCodingException e) {
+            return notGradable(student, exercise.className, "le fichier n'est pas en UTF-8 : enregistrez-le en UTF-8 et rendez-le à nouveau");
+        } catch (IOException e) {
+            return notGradable(student, exercise.className, "fichier illisible : " + e.getMessage());
+        }
+        Path file;
+        try {
+            // a private copy under the exercise's exact name: no student's file can see or clobber another's
+            Path dir = Files.createDirectories(workDir.resolve(safe(student) + "-" + UUID.randomUUID().toString().substring(0, 8)));
+            file = Files.writeString(dir.resolve(exercise.fileName()), source);
+        } catch (IOException e) {
+            return notGradable(student, exercise.className, "copie impossible : " + e.getMessage());
+        }
+        Program.Build build = Program.prepare(file).join();
+        if (!build.ok()) {
+            return new Grade(student, exercise.className, List.of(new Check("compilation", 20, false, build.problem())));
+        }
+        List<Check> checks = switch (exercise) {
+            case PRODUCER_AT_MOST_ONCE -> producerAtMostOnce(file);
+            case PRODUCER_AT_LEAST_ONCE -> producerAtLeastOnce(file);
+            case PRODUCER_EXACTLY_ONCE -> producerExactlyOnce(file);
+            case CONSUMER_AT_MOST_ONCE, CONSUMER_AT_LEAST_ONCE -> consumerOnce(exercise.semantic, file);
+            case CONSUMER_EXACTLY_ONCE -> consumerExactlyOnce(file);
+            case ZOMBIE_FENCING -> zombieFencing(file);
+            case DEDUP_CONSUMER -> dedupConsumer(file);
+        };
+        return new Grade(student, exercise.className, checks);
+    }
+
+    // ---- producers ------------------------------------------------------------------------------------
+
+    private List<Check> producerAtMostOnce(Path file) {
+        Semantic s = Semantic.PRODUCER_AT_MOST_ONCE;
+        Scenarios.Result request = scenarios.producer(s, file, FaultPlan.Fault.LOSE_REQUEST, 3);
+        Scenarios.Result response = scenarios.producer(s, file, FaultPlan.Fault.LOSE_RESPONSE, 3);
+        return List.of(
+                check("requête perdue : le message est perdu, sans réessai", 10, request, r -> r.lost() > 0 && r.duplicated() == 0,
+                        r -> r.lost() == 0 ? "la requête Produce a été perdue mais aucun message ne l'est : le producteur attend "
+                                + "un accusé ou réessaie. At-most-once, c'est acks=0 et retries=0 (" + r.describe() + ")"
+                                : "doublon : " + r.describe()),
+                check("réponse perdue : aucun doublon", 10, response, r -> r.duplicated() == 0,
+                        r -> r.describe() + " : le producteur a renvoyé un lot déjà écrit ; at-most-once n'a ni accusé ni réessai "
+                                + "(acks=0, retries=0)"));
+    }
+
+    private List<Check> producerAtLeastOnce(Path file) {
+        Semantic s = Semantic.PRODUCER_AT_LEAST_ONCE;
+        Scenarios.Result request = scenarios.producer(s, file, FaultPlan.Fault.LOSE_REQUEST, 3);
+        Scenarios.Result response = scenarios.producer(s, file, FaultPlan.Fault.LOSE_RESPONSE, 3);
+        return List.of(
+                check("requête perdue : aucune perte", 10, request, r -> r.lost() == 0 && r.expected() == request.sent(),
+                        r -> r.lost() > 0 ? r.describe() + " après une requête perdue : avec acks=0 le producteur ne sait même "
+                                + "pas qu'elle s'est perdue ; at-least-once veut acks=all et des réessais"
+                                : (request.sent() - r.expected()) + " envoi(s) en échec : sans réessais (retries=0), la requête "
+                                + "perdue n'est jamais renvoyée ; at-least-once veut retries > 0"),
+                check("réponse perdue : doublon, mais aucune perte", 10, response, r -> r.lost() == 0 && r.duplicated() > 0,
+                        r -> r.lost() > 0 ? r.describe() + " : un message acquitté doit être relu"
+                                : "réponse perdue, mais aucun doublon : l'idempotence est active (enable.idempotence=true par "
+                                + "défaut depuis Kafka 3.0). At-least-once la désactive : le réessai réécrit alors le lot, "
+                                + "c'est le doublon que le cours annonce"));
+    }
+
+    private List<Check> producerExactlyOnce(Path file) {
+        Semantic s = Semantic.PRODUCER_EXACTLY_ONCE;
+        Scenarios.Result request = scenarios.producer(s, file, FaultPlan.Fault.LOSE_REQUEST, 3);
+        Scenarios.Result response = scenarios.producer(s, file, FaultPlan.Fault.LOSE_RESPONSE, 3);
+        return List.of(
+                check("requête perdue : ni perte ni doublon", 5, request, Checker.Report::clean, Checker.Report::describe),
+                check("réponse perdue : ni perte ni doublon", 5, response, Checker.Report::clean,
+                        r -> r.describe() + (r.duplicated() > 0 ? " : sans idempotence, le réessai réécrit le lot" : "")),
+                crashInsideTransaction(file),
+                abortedTransaction(file));
+    }
+
+    /** Crash in the middle of the 2nd transaction, then a new run with the same transactional.id. */
+    private Check crashInsideTransaction(Path file) {
+        String name = "crash au milieu d'une transaction : rien d'elle n'est visible";
+        String id = unique();
+        String topic = "note-" + id;
+        Topics.create(scenarios.bootstrap(), topic);
+        String tx = "tx-" + id;
+        ScriptRunner.Result crashed = run(file, "-b", scenarios.bootstrap(), "-t", topic, "--count", "10", "--transaction-size", "5",
+                "--run-id", id + "a", "--transactional-id", tx, "--crash-after", "7");
+        if (crashed.exitCode() != 137) return new Check(name, 5, false, "pas de crash simulé au message 7 : " + runProblem(crashed));
+        ScriptRunner.Result rerun = run(file, "-b", scenarios.bootstrap(), "-t", topic, "--count", "5", "--transaction-size", "5",
+                "--run-id", id + "b", "--transactional-id", tx);
+        if (rerun.exitCode() != 0) return new Check(name, 5, false, "la relance avec le même transactional.id a échoué : " + runProblem(rerun));
+        List<String> expected = new ArrayList<>(values(id + "a", 1, 5));
+        expected.addAll(values(id + "b", 1, 5));
+        Checker.Report r = Checker.check(expected, Topics.readValues(scenarios.bootstrap(), topic, true), values(id + "a", 6, 7));
+        return new Check(name, 5, r.clean(), r.clean() ? r.describe() : r.describe()
+                + (r.abortedRead() > 0 ? " : la transaction interrompue est visible en read_committed ; la relance doit appeler "
+                + "initTransactions(), qui avorte la transaction laissée ouverte" : ""));
+    }
+
+    /** --abort-every 2: the 2nd transaction (messages 6 to 10) must be aborted, hence invisible to read_committed. */
+    private Check abortedTransaction(Path file) {
+        String name = "transaction avortée : invisible en read_committed";
+        String id = unique();
+        String topic = "note-" + id;
+        Topics.create(scenarios.bootstrap(), topic);
+        ScriptRunner.Result result = run(file, "-b", scenarios.bootstrap(), "-t", topic, "--count", "10", "--transaction-size", "5",
+                "--abort-every", "2", "--run-id", id, "--transactional-id", "tx-" + id);
+        if (result.exitCode() != 0 || !result.output().hasSummary()) return new Check(name, 5, false, runProblem(result));
+        Checker.Report r = Checker.check(values(id, 1, 5), Topics.readValues(scenarios.bootstrap(), topic, true), values(id, 6, 10));
+        return new Check(name, 5, r.clean(), r.clean() ? r.describe() : r.describe()
+                + (r.abortedRead() > 0 ? " : le lot à avorter a été validé ; sur erreur (ou --abort-every), c'est "
+                + "abortTransaction(), jamais commitTransaction()" : ""));
+    }
+
+    // ---- consumers ------------------------------------------------------------------------------------
+
+    private List<Check> consumerOnce(Semantic s, Path file) {
+        boolean atMostOnce = s == Semantic.CONSUMER_AT_MOST_ONCE;
+        Scenarios.Result crash = scenarios.consumer(s, file, 4);
+        Scenarios.Result stop = scenarios.consumer(s, file, gracefulStop(false));
+        Check crashCheck = atMostOnce
+                ? check("crash entre commit et traitement : perte, aucun doublon", 10, crash, r -> r.lost() > 0 && r.duplicated() == 0,
+                        r -> r.duplicated() > 0 ? r.describe() + " après un crash : l'offset est validé après le traitement ; "
+                                + "at-most-once valide AVANT de traiter"
+                                : "aucune perte après le crash : le message en cours aurait dû être sauté (commit, puis traitement)")
+                : check("crash entre traitement et commit : doublon, aucune perte", 10, crash, r -> r.lost() == 0 && r.duplicated() > 0,
+                        r -> r.lost() > 0 ? r.describe() + " après un crash : l'offset est validé avant le traitement"
+                                : "aucun doublon après le crash : le message traité mais pas encore validé aurait dû être relu. "
+                                + "L'offset a-t-il été validé avant le traitement ? (c'est de l'at-most-once)");
+        return List.of(crashCheck, gracefulCheck(stop, 10));
+    }
+
+    private List<Check> consumerExactlyOnce(Path file) {
+        Semantic s = Semantic.CONSUMER_EXACTLY_ONCE;
+        Scenarios.Result crash = scenarios.consumer(s, file, new Scenarios.ConsumerRun("crash au message 4 + relance",
+                List.of("--crash-after", "4"), 137, true, false));
+        Scenarios.Result stop = scenarios.consumer(s, file, gracefulStop(true));
+        Scenarios.Result wire = scenarios.consumer(s, file, new Scenarios.ConsumerRun("OffsetCommit guetté sur le réseau",
+                List.of(), 0, true, true));
+        int abortedRead = crash.report().abortedRead() + stop.report().abortedRead() + wire.report().abortedRead();
+        boolean ran = crash.problem() == null && stop.problem() == null;
+        return List.of(
+                check("crash au milieu de la transaction : sortie sans perte ni doublon", 5, crash,
+                        r -> r.lost() == 0 && r.duplicated() == 0, r -> r.describe()
+                                + (r.lost() > 0 ? " : les offsets ont été validés sans la sortie (hors de la transaction ?)" : "")),
+                gracefulCheck(stop, 5),
+                new Check("transactions avortées en entrée : ignorées", 5, ran && abortedRead == 0, !ran ? "pas noté : le programme a échoué"
+                        : abortedRead == 0 ? "aucun message avorté traité"
+                        : abortedRead + " message(s) de transactions avortées traité(s) : il faut isolation.level=read_committed"),
+                wire.offsetCommits() > 0
+                        ? new Check("offsets dans la transaction", 5, false, "le consommateur valide lui-même ses offsets "
+                        + "(requête OffsetCommit vue sur le réseau) : ils sont hors de la transaction. Tué juste avant ce commit, "
+                        + "il a laissé " + wire.report().describe() + ". Il faut sendOffsetsToTransaction(), avant commitTransaction()")
+                        : check("offsets dans la transaction", 5, wire, Checker.Report::clean, Checker.Report::describe));
+    }
+
+    /** Stops after 4 messages (a clean close, as Ctrl-C would), then a rerun: nothing may be lost or processed twice. */
+    private static Scenarios.ConsumerRun gracefulStop(boolean abortedInput) {
+        return new Scenarios.ConsumerRun("arrêt propre après 4 messages + relance", List.of("--max", "4"), 0, abortedInput, false);
+    }
+
+    private static Check gracefulCheck(Scenarios.Result stop, int points) {
+        return check("arrêt propre (--max 4) puis relance : ni perte ni doublon", points, stop, Checker.Report::clean,
+                r -> r.describe() + (r.lost() > 0 ? " : l'auto-commit (enable.auto.commit=true) a validé à la fermeture des "
+                        + "offsets lus mais jamais traités ; mettez-le à false et validez vous-même" : ""));
+    }
+
+    // ---- advanced ---------------------------------------------------------------------------------------
+
+    /** A starts a long transactional run; B takes the same transactional.id midway: A must notice it is a zombie and stop. */
+    private List<Check> zombieFencing(Path file) {
+        String id = unique();
+        String topic = "note-" + id;
+        String bootstrap = scenarios.bootstrap();
+        Topics.create(bootstrap, topic);
+        String tx = "tx-" + id;
+        List<String> zombieArgs = List.of("-b", bootstrap, "-t", topic, "--count", "60", "--interval-ms", "100",
+                "--transaction-size", "2", "--run-id", id + "a", "--transactional-id", tx);
+        CompletableFuture<ScriptRunner.Result> zombie = CompletableFuture.supplyAsync(() -> scenarios.launch(file, zombieArgs));
+        String stops = "le zombie s'arrête sur ProducerFencedException";
+        String visible = "read_committed : tout ce qui a été validé, une seule fois";
+        if (!Topics.awaitRecords(bootstrap, topic, 6, scenarios.runLimit())) {
+            ScriptRunner.Result a = zombie.join();
+            return List.of(new Check(stops, 10, false, "le premier producteur n'a rien écrit : " + runProblem(a)),
+                    new Check(visible, 10, false, "pas noté"));
+        }
+        ScriptRunner.Result b = run(file, "-b", bootstrap, "-t", topic, "--count", "4", "--transaction-size", "2",
+                "--run-id", id + "b", "--transactional-id", tx);
+        ScriptRunner.Result a = zombie.join();
+        ScriptOutput za = a.output();
+        Check stopCheck;
+        if (a.timedOut()) {
+            stopCheck = new Check(stops, 10, false, "le zombie ne s'arrête pas : " + runProblem(a));
+        } else if (a.exitCode() != 0) {
+            stopCheck = new Check(stops, 10, false, "le zombie a planté (" + runProblem(a) + ") au lieu de s'arrêter proprement : "
+                    + "ProducerFencedException est fatale, on ferme le producteur sans abortTransaction()");
+        } else if (!"true".equals(za.summary().get("fenced"))) {
+            stopCheck = new Check(stops, 10, false, "le zombie ne dit pas qu'il a été écarté (RESUME … fenced=true) : "
+                    + "a-t-il vraiment vu ProducerFencedException ? envoyés " + za.summary().getOrDefault("sent", "?") + " sur 60");
+        } else {
+            stopCheck = new Check(stops, 10, true, "écarté après " + za.summary().get("acked") + " messages validés");
+        }
+        Check visibleCheck;
+        if (b.exitCode() != 0 || !za.hasSummary()) {
+            visibleCheck = new Check(visible, 10, false, b.exitCode() != 0 ? "le second producteur a échoué : " + runProblem(b)
+                    : "pas de résumé du zombie : " + runProblem(a));
+        } else {
+            Set<Long> notAcked = new HashSet<>(za.summaryLongs("failedSeqs"));
+            notAcked.addAll(za.summaryLongs("abortedSeqs"));
+            int sent = za.summaryInt("sent");
+            List<String> expected = new ArrayList<>(IntStream.rangeClosed(1, sent).filter(i -> !notAcked.contains((long) i))
+                    .mapToObj(i -> id + "a-" + i).toList());
+            expected.addAll(values(id + "b", 1, 4));
+            List<String> neverVisible = IntStream.rangeClosed(1, sent).filter(i -> notAcked.contains((long) i))
+                    .mapToObj(i -> id + "a-" + i).toList();
+            Checker.Report r = Checker.check(expected, Topics.readValues(bootstrap, topic, true), neverVisible);
+            visibleCheck = new Check(visible, 10, r.clean(), r.describe());
+        }
+        return List.of(stopCheck, visibleCheck);
+    }
+
+    /** Duplicates in the input, then a crash between processing and commit: each key is processed once all the same. */
+    private List<Check> dedupConsumer(Path file) {
+        Semantic s = Semantic.CONSUMER_AT_LEAST_ONCE;
+        Path store = file.resolveSibling("deja-traites-" + unique() + ".txt");
+        Scenarios.Result duplicates = scenarios.consumer(s, file, new Scenarios.ConsumerRun("doublons en entrée",
+                List.of(), 0, false, false, List.of("--store", store.toString()), true));
+        Path store2 = file.resolveSibling("deja-traites-" + unique() + ".txt");
+        Scenarios.Result crash = scenarios.consumer(s, file, new Scenarios.ConsumerRun("crash entre traitement et commit",
+                List.of("--crash-after", "4"), 137, false, false, List.of("--store", store2.toString()), false));
+        return List.of(
+                check("doublons en entrée : chaque clé traitée une fois", 10, duplicates, Checker.Report::clean,
+                        r -> r.describe() + (r.duplicated() > 0 ? " : la clé déjà traitée doit être reconnue et sautée" : "")),
+                check("crash entre traitement et commit : chaque clé traitée une fois", 10, crash, Checker.Report::clean,
+                        r -> r.describe() + (r.duplicated() > 0 ? " : le message relu après le crash a été retraité ; les clés "
+                                + "déjà traitées doivent survivre au crash (--store), pas seulement vivre en mémoire" : "")));
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------
+
+    private static Check check(String name, int points, Scenarios.Result r, Predicate<Checker.Report> ok,
+                               java.util.function.Function<Checker.Report, String> whyNot) {
+        if (r.problem() != null) return new Check(name, points, false, r.problem() + " — " + runsProblem(r.runs()));
+        boolean passed = ok.test(r.report());
+        return new Check(name, points, passed, passed ? r.report().describe() : whyNot.apply(r.report()));
+    }
+
+    private ScriptRunner.Result run(Path file, String... args) {
+        return scenarios.launch(file, List.of(args));
+    }
+
+    private static String runsProblem(List<ScriptRunner.Result> runs) {
+        return runs.stream().filter(r -> r.exitCode() != 0 && r.exitCode() != 137 || r.timedOut() || r.truncated())
+                .map(Grader::runProblem).findFirst().orElse(runs.isEmpty() ? "" : runProblem(runs.get(runs.size() - 1)));
+    }
+
+    /** Why a run went wrong, in words a student can act on. */
+    static String runProblem(ScriptRunner.Result r) {
+        if (r.timedOut()) return "délai dépassé : le programme ne s'arrête pas (tué au bout de " + r.elapsed().toSeconds() + " s)";
+        if (r.truncated()) return "sortie trop volumineuse (plus de 2 Mio) : le programme inonde la console";
+        String last = r.stderr().lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("[jbang]") && !l.startsWith("at "))
+                .reduce((x, y) -> y).orElse("");
+        if (r.exitCode() == 137 && !r.output().crashed()) return "arrêt brutal (code 137) sans crash simulé : Runtime.halt ?";
+        if (r.exitCode() != 0 && r.exitCode() != 137) return "le programme s'est arrêté avec le code " + r.exitCode() + (last.isEmpty() ? "" : " (" + last + ")");
+        if (!r.output().hasSummary() && r.exitCode() == 0) return "pas de ligne RESUME : le contrat de sortie n'est pas respecté (docs/CONTRAT.md)";
+        return "code " + r.exitCode();
+    }
+
+    private static List<String> values(String runId, int from, int to) {
+        return IntStream.rangeClosed(from, to).mapToObj(i -> runId + "-" + i).toList();
+    }
+
+    private static String safe(String name) { return name.replaceAll("[^A-Za-z0-9._-]", "_"); }
+
+    private static String unique() { return UUID.randomUUID().toString().replace("-", "").substring(0, 8); }
+}

@@ -1,0 +1,215 @@
+package kit.run;
+
+import kit.util.Folders;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+
+/**
+ * A script built once, then run many times with the very java command JBang would exec, without paying JBang's own
+ * start-up on every run. The tour and the grader run each script 1 to 6 times; a crash is still the death of a real
+ * process. The build is JBang's, or, for the next files with //DEPS JBang has already resolved, javac's in this JVM.
+ */
+public final class Program {
+
+    /**
+     * Start-up flags for the many short runs: C1 only and the serial GC. Short-lived JVMs spend most of their CPU in
+     * the C2 compiler and GC threads; on 2 cores that CPU is taken from the other runs and from the broker.
+     */
+    public static final List<String> FAST_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
+    /** How long one build may take: the first one may download the //DEPS. */
+    static final Duration BUILD_LIMIT = Duration.ofMinutes(3);
+
+    /** Builds in flight or done in this JVM, by file and version: each script is built once however many runs it gets. */
+    private static final Map<String, CompletableFuture<Build>> BUILDS = new ConcurrentHashMap<>();
+    private static final ExecutorService BUILDERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "construction");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final List<String> command;
+
+    private Program(List<String> command) { this.command = List.copyOf(command); }
+
+    /** What building gave: the program, or why there is none (compiler errors), with the build's own output. */
+    public record Build(Program program, String problem, ScriptRunner.Result result) {
+        public boolean ok() { return program != null; }
+
+        /** Why JBang could not build it, in the words a student can act on: javac's errors first, without our folders. */
+        static Build failed(ScriptRunner.Result result) {
+            if (result.timedOut()) return new Build(null, "la compilation n'a pas fini en " + result.elapsed().toSeconds() + " s", result);
+            List<String> lines = (result.stderr() + "\n" + result.stdout()).lines().map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("Picked up JAVA_TOOL_OPTIONS") && !l.contains("Run with --verbose")).toList();
+            List<String> javac = lines.stream().filter(l -> l.matches(".*\\.java:\\d+: (error|erreur).*"))
+                    .map(l -> l.replaceFirst("^\\S*/(?=[^/\\s]+\\.java:\\d+:)", "")).limit(5).toList();
+            String why;
+            if (!javac.isEmpty()) why = "ne compile pas : " + String.join(" | ", javac);
+            else if (lines.stream().anyMatch(l -> l.contains("no main class"))) why = "pas de méthode main : la classe doit avoir "
+                    + "public static void main(String... args)";
+            else why = "JBang n'a pas pu le construire (code " + result.exitCode() + ") : " + lines.stream()
+                    .filter(l -> l.startsWith("[jbang] [ERROR]")).map(l -> l.substring("[jbang] [ERROR]".length()).strip())
+                    .findFirst().orElse(lines.isEmpty() ? "" : lines.get(lines.size() - 1));
+            return new Build(null, why, result);
+        }
+    }
+
+    /** The build of {@code script} as it is now on disk, started unless it already was (in this JVM). */
+    public static CompletableFuture<Build> prepare(Path script) {
+        Path file = script.toAbsolutePath().normalize();
+        String key;
+        try {
+            key = file + "@" + Files.getLastModifiedTime(file).toMillis() + "/" + Files.size(file);
+        } catch (IOException e) {
+            key = file.toString();
+        }
+        return BUILDS.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> build(file), BUILDERS));
+    }
+
+    /**
+     * Builds a script. The first of each set of //DEPS goes through JBang, which resolves them; the next ones with the
+     * same set are compiled here, by the JDK's compiler already warm in this JVM, against the same jars (a grader's
+     * class has hundreds of files with the exercises' //DEPS: 0.2 s of CPU each instead of 3). Anything else JBang
+     * would act on (//SOURCES, //JAVA_OPTIONS…), or a compile error, goes through JBang, so its messages are JBang's.
+     */
+    private static Build build(Path script) {
+        String directives = directives(script);
+        List<String> deps = directives == null ? null : RESOLVED_DEPS.get(directives);
+        if (deps != null) {
+            Build here = compileHere(script, deps);
+            if (here != null) return here;
+        }
+        Build built = jbangBuild(script);
+        if (built.ok() && directives != null) {
+            List<String> resolved = built.program().dependencies(script);
+            if (resolved != null) RESOLVED_DEPS.putIfAbsent(directives, resolved);
+        }
+        return built;
+    }
+
+    /** //DEPS (and //JAVA) sets already resolved by JBang in this JVM, with their jars. */
+    private static final Map<String, List<String>> RESOLVED_DEPS = new ConcurrentHashMap<>();
+
+    /** The file's //DEPS and //JAVA lines, sorted: a key for their resolved jars; null if it has other JBang directives. */
+    private static String directives(Path script) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(script).stream().map(String::strip).filter(l -> l.matches("//[A-Z_]+(\\s.*)?")).sorted().toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
+        return lines.stream().allMatch(l -> l.startsWith("//DEPS ") || l.startsWith("//JAVA ")) ? String.join("\n", lines) : null;
+    }
+
+    /** Compiles with javax.tools into a private folder; null (JBang will build it) if that fails for any reason. */
+    private static Build compileHere(Path script, List<String> deps) {
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        if (javac == null) return null;
+        try {
+            Path classes = Files.createDirectories(Compiled.ROOT.resolve(UUID.randomUUID().toString()));
+            String classpath = String.join(File.pathSeparator, deps);
+            // JBang's options, plus the encoding the grader has already checked
+            int rc = javac.run(null, OutputStream.nullOutputStream(), OutputStream.nullOutputStream(), "-g", "-parameters",
+                    "-encoding", "UTF-8", "-cp", classpath, "-d", classes.toString(), script.toString());
+            String main = script.getFileName().toString().replaceFirst("\\.java$", "");
+            if (rc != 0 || !hasMain(classes, deps, main)) return null;
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(FAST_JVM);
+            command.addAll(List.of("-classpath", classes + File.pathSeparator + classpath, main));
+            return new Build(new Program(command), null, new ScriptRunner.Result(0, "", "", false, false, Duration.ZERO));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Does the compiled class have JBang's entry point? Loaded without being initialised: none of its code runs. */
+    private static boolean hasMain(Path classes, List<String> deps, String name) {
+        if (!Files.exists(classes.resolve(name + ".class"))) return false;
+        List<URL> urls = new ArrayList<>();
+        try {
+            urls.add(classes.toUri().toURL());
+            for (String d : deps) urls.add(Path.of(d).toUri().toURL());
+        } catch (IOException e) {
+            return false;
+        }
+        try (URLClassLoader loader = new URLClassLoader(urls.toArray(URL[]::new), null)) {
+            Method main = Class.forName(name, false, loader).getMethod("main", String[].class);
+            return Modifier.isStatic(main.getModifiers());
+        } catch (ReflectiveOperationException | LinkageError | IOException e) {
+            return false;
+        }
+    }
+
+    /** Where {@link #compileHere} writes, made on first use and removed when this JVM exits. */
+    private static final class Compiled {
+        static final Path ROOT = create();
+
+        private static Path create() {
+            try {
+                Path root = Files.createTempDirectory("kit-programmes-");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> Folders.deleteRecursively(root)));
+                return root;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** The class path of JBang's command without the script's own jar: the resolved //DEPS (null if it isn't that shape). */
+    private List<String> dependencies(Path script) {
+        int i = command.indexOf("-classpath");
+        if (i < 0 || i + 1 >= command.size()) return null;
+        List<String> entries = Arrays.asList(command.get(i + 1).split(File.pathSeparator));
+        String ownJar = File.separator + script.getFileName().toString().replaceFirst("\\.java$", ".jar");
+        if (entries.isEmpty() || !entries.get(0).endsWith(ownJar)) return null;
+        return List.copyOf(entries.subList(1, entries.size()));
+    }
+
+    /**
+     * {@code ./jbang run SCRIPT} with KIT_JBANG_PRINT_COMMAND=1: JBang builds the script (compiler errors on stderr) and
+     * the launcher prints the java command it would exec, one word per NUL, instead of running it.
+     */
+    private static Build jbangBuild(Path script) {
+        ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "run", script.toString()),
+                ScriptRunner.root(), Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1",
+                        // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
+                        "JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM)), BUILD_LIMIT);
+        List<String> words = Arrays.stream(r.stdout().split("\0")).filter(w -> !w.isEmpty()).toList();
+        if (r.exitCode() != 0 || words.size() < 2 || !r.stdout().contains("\0")) return Build.failed(r);
+        List<String> command = new ArrayList<>();
+        command.add(words.get(0));
+        command.addAll(FAST_JVM);
+        command.addAll(words.subList(1, words.size()));
+        return new Build(new Program(command), null, r);
+    }
+
+    /** Runs the program with {@code args} in its own process, from the kit's root; see {@link ScriptRunner#run}. */
+    public ScriptRunner.Result run(Duration timeout, Map<String, String> env, Consumer<Process> started, List<String> args) {
+        List<String> all = new ArrayList<>(command);
+        all.addAll(args);
+        return ScriptRunner.run(all, ScriptRunner.root(), env, timeout, started);
+    }
+}

@@ -1,0 +1,172 @@
+package kit.run;
+
+import kit.semantics.Checker;
+import kit.util.Errors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/** Small topic chores for the tooling: create one, fill it, read it all back with a given isolation level. */
+public final class Topics {
+    private Topics() { }
+
+    /** Creates a one-partition topic, replicated on up to 3 nodes. */
+    public static void create(String bootstrap, String name) {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
+            admin.createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes)))).all().get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("création du topic " + name + " impossible : " + Errors.rootMessage(e), e);
+        }
+    }
+
+    public static Properties adminProps(String bootstrap) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+        return p;
+    }
+
+    /** Writes the values (key = value) with an acks=all producer. */
+    public static void fill(String bootstrap, String topic, List<String> values) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            for (String v : values) producer.send(new ProducerRecord<>(topic, v, v));
+            producer.flush();
+        }
+    }
+
+    /** Writes the values in one transaction, then aborts it: in the log, but never delivered to read_committed. */
+    public static void fillAborted(String bootstrap, String topic, List<String> values) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "kit-avorte-" + topic);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (String v : values) producer.send(new ProducerRecord<>(topic, v, v));
+            producer.flush();
+            producer.abortTransaction();
+        }
+    }
+
+    /** Reads partition 0 up to its end: the last stable offset with read_committed, the high watermark otherwise. */
+    public static List<ConsumerRecord<String, String>> readAll(String bootstrap, String topic, boolean readCommitted) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<ConsumerRecord<String, String>> out = new ArrayList<>();
+        TopicPartition tp = new TopicPartition(topic, 0);
+        if (readCommitted) awaitTransactionMarkers(bootstrap, tp);
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+            c.assign(Set.of(tp));
+            c.seekToBeginning(Set.of(tp));
+            long end = c.endOffsets(Set.of(tp), Duration.ofSeconds(10)).get(tp);
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (c.position(tp, Duration.ofSeconds(10)) < end && System.currentTimeMillis() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * commitTransaction() returns before the commit markers reach the partition: until they do, the last stable
+     * offset lags and read_committed would stop short. Waits (5 s at most) for it to reach the high watermark;
+     * a transaction really left open keeps it behind, and then read_committed rightly stops there.
+     */
+    private static void awaitTransactionMarkers(String bootstrap, TopicPartition tp) {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            long deadline = System.currentTimeMillis() + 5000;
+            while (System.currentTimeMillis() < deadline) {
+                long stable = latest(admin, tp, IsolationLevel.READ_COMMITTED);
+                long high = latest(admin, tp, IsolationLevel.READ_UNCOMMITTED);
+                if (stable >= high) return;
+                Thread.sleep(50);
+            }
+        } catch (Exception e) {
+            // read anyway: the reader below has its own deadline
+        }
+    }
+
+    private static long latest(Admin admin, TopicPartition tp, IsolationLevel level) throws Exception {
+        return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(level)).partitionResult(tp)
+                .get(10, TimeUnit.SECONDS).offset();
+    }
+
+    /** The id of the node leading partition 0 of the topic. */
+    public static int leader(String bootstrap, String topic) {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (true) {
+                try {
+                    var leader = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS)
+                            .get(topic).partitions().get(0).leader();
+                    if (leader != null) return leader.id();
+                } catch (ExecutionException e) {
+                    // a topic just created may not have reached every node's metadata yet
+                    if (System.currentTimeMillis() > deadline) throw e;
+                }
+                if (System.currentTimeMillis() > deadline) throw new IllegalStateException("pas de leader");
+                Thread.sleep(100);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("leader du topic " + topic + " introuvable : " + Errors.rootMessage(e), e);
+        }
+    }
+
+    /** Waits until partition 0 holds at least {@code count} records (committed or not); false on timeout. */
+    public static boolean awaitRecords(String bootstrap, String topic, long count, Duration timeout) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            while (System.nanoTime() < deadline) {
+                if (latest(admin, tp, IsolationLevel.READ_UNCOMMITTED) >= count) return true;
+                Thread.sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            return false;
+        }
+        return false;
+    }
+
+    public static List<Checker.ReadValue> readValues(String bootstrap, String topic, boolean readCommitted) {
+        return readAll(bootstrap, topic, readCommitted).stream().map(r -> new Checker.ReadValue(r.value(), r.offset())).toList();
+    }
+}
