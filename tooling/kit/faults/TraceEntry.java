@@ -1,0 +1,49 @@
+package kit.faults;
+
+import java.util.List;
+
+/**
+ * One request that went through the lab, and what the lab did with it. Immutable: the response's details
+ * (a Produce's base offsets, an error) come in later as a new entry with the same {@code seq}.
+ */
+public record TraceEntry(long seq, long epochMs, int node, String clientId, String api, short apiKey, short apiVersion,
+                         int correlationId, Action action, List<PartitionData> partitions, List<OffsetData> offsets,
+                         String transactionalId, String groupId, String error) {
+
+    /** What the lab did with the request. */
+    public enum Action {
+        FORWARDED("transmise"),
+        REQUEST_DROPPED("requête perdue"),
+        RESPONSE_DROPPED("réponse perdue"),
+        DELAYED("retardée"),
+        CUT("connexion coupée");
+
+        public final String french;
+
+        Action(String french) { this.french = french; }
+    }
+
+    /**
+     * A partition named by the request. For Produce: how many records, the first batch's producer id, epoch and base
+     * sequence (-1 when not idempotent), and, once the response is back, the base offset the broker gave (-1 unknown).
+     */
+    public record PartitionData(String topic, int partition, int records, long producerId, short producerEpoch, int baseSequence,
+                                long baseOffset, String error) {
+        public PartitionData withResponse(long baseOffset, String error) {
+            return new PartitionData(topic, partition, records, producerId, producerEpoch, baseSequence, baseOffset, error);
+        }
+    }
+
+    /** An offset a consumer (OffsetCommit) or a transaction (TxnOffsetCommit) asks the group to commit. */
+    public record OffsetData(String topic, int partition, long offset) { }
+
+    public TraceEntry withAction(Action a) {
+        return new TraceEntry(seq, epochMs, node, clientId, api, apiKey, apiVersion, correlationId, a, partitions, offsets,
+                transactionalId, groupId, error);
+    }
+
+    public TraceEntry withResponse(List<PartitionData> answered, String responseError) {
+        return new TraceEntry(seq, epochMs, node, clientId, api, apiKey, apiVersion, correlationId, action, answered, offsets,
+                transactionalId, groupId, responseError);
+    }
+}
