@@ -2,6 +2,7 @@ package kit;
 
 import kit.bench.BenchCommand;
 import kit.broker.BrokerCommand;
+import kit.faults.FaultCommand;
 import kit.grade.GradeCommand;
 import kit.notebook.KernelCommand;
 import kit.tour.TourCommand;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
 /** The kit's tooling commands, one subcommand each. */
 @Command(name = "kit", mixinStandardHelpOptions = true, version = "kafka-semantiques 1.0 (Kafka 4.4.0)",
         description = "Outillage du kit « sémantiques de livraison Kafka ».",
-        subcommands = {BrokerCommand.class, TourCommand.class, GradeCommand.class, BenchCommand.class, KernelCommand.class})
+        subcommands = {BrokerCommand.class, FaultCommand.class, TourCommand.class, GradeCommand.class, BenchCommand.class, KernelCommand.class})
 public final class KitCommand implements Runnable {
 
     @Override

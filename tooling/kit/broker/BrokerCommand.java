@@ -1,5 +1,7 @@
 package kit.broker;
 
+import kit.faults.Lab;
+import kit.faults.LabControl;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,6 +24,13 @@ public final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Garde les données dans ce répertoire d'un lancement à l'autre (défaut : répertoire temporaire effacé à l'arrêt).")
     Path dataDir;
 
+    @Option(names = "--faults", description = "Démarre le labo : le proxy de pannes devant chaque nœud, piloté par ./jbang fault "
+            + "ou par l'API HTTP (voir docs/LABO.md).")
+    boolean faults;
+
+    @Option(names = "--control-port", defaultValue = "9099", description = "Avec --faults : port de l'API de contrôle (défaut : ${DEFAULT-VALUE}).")
+    int controlPort;
+
     @Option(names = "-v", description = "Affiche les journaux du broker (-v : info, -vv : debug).")
     boolean[] verbose = new boolean[0];
 
@@ -38,10 +47,32 @@ public final class BrokerCommand implements Callable<Integer> {
             System.err.println("Erreur : port invalide : " + port + ".");
             return 2;
         }
+        if (faults && (controlPort < 1 || controlPort > 65535)) {
+            System.err.println("Erreur : port de contrôle invalide : " + controlPort + ".");
+            return 2;
+        }
+        if (faults && dataDir != null) {
+            System.err.println("Erreur : --data-dir ne va pas avec --faults : le labo repart d'un cluster neuf à chaque lancement.");
+            return 2;
+        }
         long t0 = System.nanoTime();
-        EmbeddedKafka cluster;
+        AutoCloseable cluster;
+        String bootstrap;
+        String kept = "";
         try {
-            cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(port).dataDir(dataDir));
+            if (faults) {
+                Lab lab = Lab.start(brokers, port, controlPort);
+                cluster = lab;
+                bootstrap = lab.bootstrapServers();
+            } else {
+                EmbeddedKafka kafka = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(port).dataDir(dataDir));
+                cluster = kafka;
+                bootstrap = kafka.bootstrapServers();
+                kept = dataDir != null ? ", données dans " + kafka.dataDir() : "";
+            }
+        } catch (LabControl.PortInUseException e) {
+            System.err.println("Erreur : " + e.getMessage());
+            return 1;
         } catch (EmbeddedKafka.PortInUseException e) {
             String who = KafkaProbe.describe("localhost:" + e.port);
             if (who != null) {
@@ -59,14 +90,19 @@ public final class BrokerCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nArrêt du broker...");
-            cluster.close();
+            try { cluster.close(); } catch (Exception ignored) { }
             System.out.println("Broker arrêté.");
             stopped.countDown();
         }, "arret-broker"));
         double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("✔ Kafka 4.4.0 prêt sur %s (%d nœud%s KRaft, démarré en %.1f s%s). Ctrl-C pour arrêter.%n",
-                cluster.bootstrapServers(), brokers, brokers > 1 ? "s" : "", seconds,
-                dataDir != null ? ", données dans " + cluster.dataDir() : "");
+        if (faults) {
+            System.out.printf("✔ Labo prêt : Kafka 4.4.0 sur %s à travers le proxy de pannes (%d nœud%s, %.1f s), "
+                            + "contrôle sur http://localhost:%d (./jbang fault --help). Ctrl-C pour arrêter.%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, controlPort);
+        } else {
+            System.out.printf("✔ Kafka 4.4.0 prêt sur %s (%d nœud%s KRaft, démarré en %.1f s%s). Ctrl-C pour arrêter.%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, kept);
+        }
         stopped.await();
         return 0;
     }

@@ -140,6 +140,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         n.server = null;
     }
 
+    /**
+     * Stops one node as a power cut would: besides skipping the controlled shutdown, the clean-shutdown marker is
+     * removed, so that at restart the node runs log recovery as after a real crash.
+     */
+    public void crashNode(int nodeIndex) {
+        stopNode(nodeIndex);
+        try (var files = Files.walk(nodes.get(nodeIndex).logDir, 1)) {
+            files.filter(f -> f.getFileName().toString().equals(".kafka_cleanshutdown")).forEach(f -> {
+                try { Files.deleteIfExists(f); } catch (IOException ignored) { }
+            });
+        } catch (IOException ignored) {
+        }
+    }
+
     /** Restarts a stopped node on the same ports and data, and waits until it is back in the cluster. */
     public void restartNode(int nodeIndex) {
         Node n = nodes.get(nodeIndex);

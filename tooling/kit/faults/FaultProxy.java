@@ -1,39 +1,49 @@
 package kit.faults;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.ByteBuffer;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP proxy in front of one broker that reads Kafka's framing (4-byte size, then the request header:
- * api key, api version, correlation id), so that it can lose one chosen Produce request or its response.
+ * A TCP proxy in front of one broker that reads Kafka's protocol, so that it can lose a chosen request or its
+ * response, delay it, or cut connections, as its {@link FaultPlan} says; and it writes every request to a {@link Trace}.
  */
 public final class FaultProxy implements AutoCloseable {
 
-    private static final short PRODUCE = 0;
-
+    private final int node;
     private final int listenPort;
     private final String targetHost;
     private final int targetPort;
     private final FaultPlan plan;
+    private final Trace trace;
+    private final KafkaWire wire;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private ServerSocket server;
     private volatile boolean closed;
 
-    public FaultProxy(int listenPort, String targetHost, int targetPort, FaultPlan plan) {
+    /** A proxy for node {@code node} (1-based), listening on {@code listenPort}, forwarding to the broker's real port. */
+    public FaultProxy(int node, int listenPort, String targetHost, int targetPort, FaultPlan plan, Trace trace, KafkaWire wire) {
+        this.node = node;
         this.listenPort = listenPort;
         this.targetHost = targetHost;
         this.targetPort = targetPort;
         this.plan = plan;
+        this.trace = trace;
+        this.wire = wire;
+    }
+
+    /** A proxy with its own trace, for tests of a single broker. */
+    public FaultProxy(int listenPort, String targetHost, int targetPort, FaultPlan plan) {
+        this(1, listenPort, targetHost, targetPort, plan, new Trace(), new KafkaWire());
     }
 
     public FaultProxy start() throws IOException {
@@ -74,22 +84,33 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    void cutAll() { connections.forEach(Connection::cut); }
+    /** Cuts every open connection; returns how many. */
+    int cutAll() {
+        int n = 0;
+        for (Connection c : connections) {
+            c.cut(TraceEntry.Action.CUT);
+            n++;
+        }
+        return n;
+    }
 
     @Override
     public void close() {
         closed = true;
         plan.unregister(this);
         try { if (server != null) server.close(); } catch (IOException ignored) { }
-        cutAll();
+        connections.forEach(c -> c.cut(null));
     }
 
     /** One client connection and its twin to the broker; responses come back in request order. */
     private final class Connection {
         private final Socket client;
         private final Socket broker;
-        private volatile int swallowCorrelationId = -1;
-        private volatile boolean swallowing;
+        /** Requests sent to the broker whose response hasn't come back yet, by correlation id. */
+        private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
+        private volatile boolean cut;
+
+        private record Pending(KafkaWire.Request request, TraceEntry entry, boolean swallow) { }
 
         Connection(Socket client, Socket broker) {
             this.client = client;
@@ -110,31 +131,40 @@ public final class FaultProxy implements AutoCloseable {
                  DataOutputStream out = new DataOutputStream(new BufferedOutputStream(broker.getOutputStream()))) {
                 while (true) {
                     byte[] frame = readFrame(in);
-                    ByteBuffer header = ByteBuffer.wrap(frame);
-                    short apiKey = header.getShort();
-                    short apiVersion = header.getShort();
-                    int correlationId = header.getInt();
-                    if (plan.onRequest(apiKey)) {
-                        cut();
+                    KafkaWire.Request request = wire.request(frame, node);
+                    if (request == null) { // not a request this Kafka knows: pass it on untouched
+                        write(out, frame);
+                        continue;
+                    }
+                    short apiKey = request.header().apiKey().id;
+                    if (plan.hold(apiKey)) {
+                        trace.add(request.entry().withAction(TraceEntry.Action.REQUEST_DROPPED));
+                        cut(TraceEntry.Action.CUT);
                         return;
                     }
-                    if (apiKey == PRODUCE) {
-                        FaultPlan.Action action = plan.onProduce(produceAcks(frame, apiVersion));
-                        if (action == FaultPlan.Action.DROP_REQUEST) {
-                            cut(); // the broker never sees it
-                            return;
-                        }
-                        if (action == FaultPlan.Action.SWALLOW_RESPONSE) {
-                            swallowCorrelationId = correlationId;
-                            swallowing = true;
-                        }
+                    FaultPlan.Decision d = plan.onRequest(request.header().apiKey(), request.header().clientId(), request.expectsResponse());
+                    if (d.kind() == FaultPlan.Kind.LOSE_REQUEST) {
+                        trace.add(request.entry().withAction(TraceEntry.Action.REQUEST_DROPPED));
+                        cut(TraceEntry.Action.CUT); // the broker never sees it; what else was in flight is lost with the connection
+                        return;
                     }
-                    out.writeInt(frame.length);
-                    out.write(frame);
-                    out.flush();
+                    TraceEntry entry = request.entry();
+                    if (d.kind() == FaultPlan.Kind.DELAY) {
+                        entry = trace.add(entry.withAction(TraceEntry.Action.DELAYED));
+                        Thread.sleep(d.delayMs());
+                    } else {
+                        entry = trace.add(entry);
+                    }
+                    if (request.expectsResponse()) {
+                        pending.put(request.header().correlationId(), new Pending(request, entry, d.kind() == FaultPlan.Kind.LOSE_RESPONSE));
+                    }
+                    write(out, frame);
                 }
             } catch (IOException | RuntimeException e) {
-                cut();
+                cut(TraceEntry.Action.CUT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                cut(TraceEntry.Action.CUT);
             }
         }
 
@@ -143,25 +173,45 @@ public final class FaultProxy implements AutoCloseable {
                  DataOutputStream out = new DataOutputStream(new BufferedOutputStream(client.getOutputStream()))) {
                 while (true) {
                     byte[] frame = readFrame(in);
-                    int correlationId = ByteBuffer.wrap(frame).getInt();
-                    if (swallowing && correlationId == swallowCorrelationId) {
-                        cut(); // the batch is written, the producer will never know
-                        return;
+                    int correlationId = ((frame[0] & 0xff) << 24) | ((frame[1] & 0xff) << 16) | ((frame[2] & 0xff) << 8) | (frame[3] & 0xff);
+                    Pending p = pending.remove(correlationId);
+                    if (p != null) {
+                        TraceEntry answered = wire.response(frame, p.request()).withAction(p.entry().action());
+                        answered = new TraceEntry(p.entry().seq(), answered.epochMs(), answered.node(), answered.clientId(), answered.api(),
+                                answered.apiKey(), answered.apiVersion(), answered.correlationId(), answered.action(), answered.partitions(),
+                                answered.offsets(), answered.transactionalId(), answered.groupId(), answered.error());
+                        if (p.swallow()) {
+                            trace.update(answered.withAction(TraceEntry.Action.RESPONSE_DROPPED));
+                            cut(TraceEntry.Action.CUT); // the request is done, the client will never know
+                            return;
+                        }
+                        if (answered != p.entry()) trace.update(answered);
                     }
-                    out.writeInt(frame.length);
-                    out.write(frame);
-                    out.flush();
+                    write(out, frame);
                 }
             } catch (IOException | RuntimeException e) {
-                cut();
+                cut(TraceEntry.Action.CUT);
             }
         }
 
-        void cut() {
+        /** Closes both sides; requests still waiting for their response are marked with {@code why} (null: leave them). */
+        void cut(TraceEntry.Action why) {
+            if (cut) return;
+            cut = true;
             connections.remove(this);
             try { client.close(); } catch (IOException ignored) { }
             try { broker.close(); } catch (IOException ignored) { }
+            if (why != null && !closed) {
+                for (Pending p : pending.values()) trace.update(p.entry().withAction(why));
+            }
+            pending.clear();
         }
+    }
+
+    private static void write(DataOutputStream out, byte[] frame) throws IOException {
+        out.writeInt(frame.length);
+        out.write(frame);
+        out.flush();
     }
 
     private static byte[] readFrame(DataInputStream in) throws IOException {
@@ -170,39 +220,5 @@ public final class FaultProxy implements AutoCloseable {
         byte[] frame = new byte[size];
         in.readFully(frame);
         return frame;
-    }
-
-    /**
-     * The acks of a Produce request. Header v2 (Produce v9+, flexible) ends with tagged fields and the body starts
-     * with a compact nullable transactional_id; before v9, header v1 and a classic nullable string.
-     */
-    static int produceAcks(byte[] frame, short apiVersion) {
-        ByteBuffer b = ByteBuffer.wrap(frame);
-        b.position(8);
-        short clientIdLength = b.getShort();
-        if (clientIdLength > 0) b.position(b.position() + clientIdLength);
-        if (apiVersion >= 9) {
-            int taggedFields = unsignedVarint(b);
-            for (int i = 0; i < taggedFields; i++) {
-                unsignedVarint(b);
-                int size = unsignedVarint(b);
-                b.position(b.position() + size);
-            }
-            int transactionalIdLength = unsignedVarint(b) - 1;
-            if (transactionalIdLength > 0) b.position(b.position() + transactionalIdLength);
-        } else {
-            short transactionalIdLength = b.getShort();
-            if (transactionalIdLength > 0) b.position(b.position() + transactionalIdLength);
-        }
-        return b.getShort();
-    }
-
-    private static int unsignedVarint(ByteBuffer b) {
-        int value = 0;
-        for (int shift = 0; ; shift += 7) {
-            byte x = b.get();
-            value |= (x & 0x7f) << shift;
-            if ((x & 0x80) == 0) return value;
-        }
     }
 }

@@ -6,18 +6,26 @@ import kit.broker.EmbeddedKafka;
 public final class FaultyKafka implements AutoCloseable {
 
     private final FaultPlan plan = new FaultPlan();
+    private final Trace trace = new Trace();
+    private final KafkaWire wire = new KafkaWire();
     private final EmbeddedKafka cluster;
 
-    private FaultyKafka(int brokers) {
-        this.cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(0)
-                .front((node, listenPort, brokerPort) -> new FaultProxy(listenPort, "127.0.0.1", brokerPort, plan).start()));
+    private FaultyKafka(int brokers, int port) {
+        this.cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(port)
+                .front((node, listenPort, brokerPort) -> new FaultProxy(node + 1, listenPort, "127.0.0.1", brokerPort, plan, trace, wire).start()));
     }
 
-    public static FaultyKafka start(int brokers) { return new FaultyKafka(brokers); }
+    /** {@code brokers} nodes on free ports. */
+    public static FaultyKafka start(int brokers) { return new FaultyKafka(brokers, 0); }
+
+    /** {@code brokers} nodes whose proxies listen on {@code port}, {@code port}+1…; 0 picks free ports. */
+    public static FaultyKafka start(int brokers, int port) { return new FaultyKafka(brokers, port); }
 
     public String bootstrapServers() { return cluster.bootstrapServers(); }
 
     public FaultPlan faults() { return plan; }
+
+    public Trace trace() { return trace; }
 
     public EmbeddedKafka cluster() { return cluster; }
 

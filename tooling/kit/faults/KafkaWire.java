@@ -1,0 +1,195 @@
+package kit.faults;
+
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.EndTxnRequestData;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.MetadataResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Reads Kafka's protocol with Kafka's own classes (kafka-clients), for the trace: who sent what, to which partitions,
+ * with which producer id and sequence, and what came back. Only the requests a lesson is about are parsed in full.
+ */
+final class KafkaWire {
+
+    /** Requests whose body (and response) the trace describes; the others are traced by header only. */
+    private static final Set<ApiKeys> DESCRIBED = Set.of(ApiKeys.PRODUCE, ApiKeys.OFFSET_COMMIT, ApiKeys.TXN_OFFSET_COMMIT,
+            ApiKeys.INIT_PRODUCER_ID, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN, ApiKeys.END_TXN,
+            ApiKeys.FIND_COORDINATOR);
+
+    /** Recent Produce and OffsetCommit versions name topics by id: the names come from Metadata responses. */
+    private final Map<Uuid, String> topicNames = new ConcurrentHashMap<>();
+
+    /** A parsed request: its header, the trace entry it makes (seq 0), and whether a response will come back. */
+    record Request(RequestHeader header, TraceEntry entry, boolean expectsResponse) { }
+
+    /** Parses a request frame (size prefix removed); null if it isn't a request this version of Kafka knows. */
+    Request request(byte[] frame, int node) {
+        ByteBuffer buffer = ByteBuffer.wrap(frame);
+        RequestHeader header;
+        try {
+            header = RequestHeader.parse(buffer);
+        } catch (RuntimeException unknown) {
+            return null;
+        }
+        ApiKeys api = header.apiKey();
+        List<TraceEntry.PartitionData> partitions = List.of();
+        List<TraceEntry.OffsetData> offsets = List.of();
+        String txId = null;
+        String group = null;
+        boolean expectsResponse = true;
+        if (DESCRIBED.contains(api)) {
+            try {
+                AbstractRequest body = AbstractRequest.parseRequest(api, header.apiVersion(), new ByteBufferAccessor(buffer)).request;
+                switch (api) {
+                    case PRODUCE -> {
+                        ProduceRequest p = (ProduceRequest) body;
+                        expectsResponse = p.acks() != 0;
+                        txId = p.transactionalId();
+                        partitions = produced(p);
+                    }
+                    case OFFSET_COMMIT -> {
+                        OffsetCommitRequestData d = (OffsetCommitRequestData) body.data();
+                        group = d.groupId();
+                        List<TraceEntry.OffsetData> o = new ArrayList<>();
+                        for (var t : d.topics()) for (var x : t.partitions()) o.add(new TraceEntry.OffsetData(name(t.name(), t.topicId()), x.partitionIndex(), x.committedOffset()));
+                        offsets = o;
+                    }
+                    case TXN_OFFSET_COMMIT -> {
+                        TxnOffsetCommitRequestData d = (TxnOffsetCommitRequestData) body.data();
+                        txId = d.transactionalId();
+                        group = d.groupId();
+                        List<TraceEntry.OffsetData> o = new ArrayList<>();
+                        for (var t : d.topics()) for (var x : t.partitions()) o.add(new TraceEntry.OffsetData(name(t.name(), t.topicId()), x.partitionIndex(), x.committedOffset()));
+                        offsets = o;
+                    }
+                    case INIT_PRODUCER_ID -> txId = ((InitProducerIdRequestData) body.data()).transactionalId();
+                    case ADD_PARTITIONS_TO_TXN -> {
+                        AddPartitionsToTxnRequestData d = (AddPartitionsToTxnRequestData) body.data();
+                        txId = d.v3AndBelowTransactionalId();
+                        if ((txId == null || txId.isEmpty()) && !d.transactions().isEmpty()) txId = d.transactions().iterator().next().transactionalId();
+                    }
+                    case ADD_OFFSETS_TO_TXN -> {
+                        AddOffsetsToTxnRequestData d = (AddOffsetsToTxnRequestData) body.data();
+                        txId = d.transactionalId();
+                        group = d.groupId();
+                    }
+                    case END_TXN -> {
+                        EndTxnRequestData d = (EndTxnRequestData) body.data();
+                        // the decision travels in the transactional id's label: commit or abort
+                        txId = d.transactionalId() + (d.committed() ? " (commit)" : " (abort)");
+                    }
+                    case FIND_COORDINATOR -> {
+                        FindCoordinatorRequestData d = (FindCoordinatorRequestData) body.data();
+                        String key = !d.coordinatorKeys().isEmpty() ? String.join(",", d.coordinatorKeys()) : d.key();
+                        if (d.keyType() == 1) txId = key; else group = key;
+                    }
+                    default -> { }
+                }
+            } catch (RuntimeException unreadable) {
+                // traced by its header alone
+            }
+        }
+        TraceEntry entry = new TraceEntry(0, System.currentTimeMillis(), node, header.clientId(), api.name, api.id, header.apiVersion(),
+                header.correlationId(), TraceEntry.Action.FORWARDED, partitions, offsets, txId, group, null);
+        return new Request(header, entry, expectsResponse);
+    }
+
+    /** The entry completed with what the response says: base offsets for Produce, the first error for any API. */
+    TraceEntry response(byte[] frame, Request request) {
+        ApiKeys api = request.header().apiKey();
+        if (!DESCRIBED.contains(api) && api != ApiKeys.METADATA) return request.entry();
+        try {
+            AbstractResponse response = AbstractResponse.parseResponse(ByteBuffer.wrap(frame), request.header());
+            if (response instanceof MetadataResponse m) {
+                learnTopics(m.data());
+                return request.entry();
+            }
+            String error = response.errorCounts().keySet().stream().filter(e -> e != Errors.NONE).map(Errors::name).findFirst().orElse(null);
+            List<TraceEntry.PartitionData> partitions = request.entry().partitions();
+            if (response instanceof ProduceResponse p) partitions = answered(partitions, p.data());
+            return request.entry().withResponse(partitions, error);
+        } catch (RuntimeException unreadable) {
+            return request.entry();
+        }
+    }
+
+    private List<TraceEntry.PartitionData> produced(ProduceRequest p) {
+        List<TraceEntry.PartitionData> out = new ArrayList<>();
+        for (var topic : p.data().topicData()) {
+            String name = name(topic.name(), topic.topicId());
+            for (var part : topic.partitionData()) {
+                int records = 0;
+                long pid = -1;
+                short epoch = -1;
+                int sequence = -1;
+                if (part.records() instanceof MemoryRecords mr) {
+                    boolean first = true;
+                    for (RecordBatch b : mr.batches()) {
+                        records += (int) (b.lastOffset() - b.baseOffset() + 1);
+                        if (first) {
+                            pid = b.producerId();
+                            epoch = b.producerEpoch();
+                            sequence = b.baseSequence();
+                            first = false;
+                        }
+                    }
+                }
+                out.add(new TraceEntry.PartitionData(name, part.index(), records, pid, epoch, sequence, -1, null));
+            }
+        }
+        return out;
+    }
+
+    private List<TraceEntry.PartitionData> answered(List<TraceEntry.PartitionData> sent, ProduceResponseData data) {
+        List<TraceEntry.PartitionData> out = new ArrayList<>();
+        for (TraceEntry.PartitionData s : sent) {
+            TraceEntry.PartitionData done = s;
+            for (var t : data.responses()) {
+                if (!name(t.name(), t.topicId()).equals(s.topic())) continue;
+                for (var pr : t.partitionResponses()) {
+                    if (pr.index() != s.partition()) continue;
+                    Errors e = Errors.forCode(pr.errorCode());
+                    done = s.withResponse(pr.baseOffset(), e == Errors.NONE ? null : e.name());
+                }
+            }
+            out.add(done);
+        }
+        return out;
+    }
+
+    private void learnTopics(MetadataResponseData data) {
+        for (var t : data.topics()) {
+            if (t.name() != null && t.topicId() != null && !Uuid.ZERO_UUID.equals(t.topicId())) topicNames.put(t.topicId(), t.name());
+        }
+    }
+
+    private String name(String name, Uuid id) {
+        if (name != null && !name.isEmpty()) return name;
+        if (id == null || Uuid.ZERO_UUID.equals(id)) return "?";
+        return topicNames.getOrDefault(id, id.toString());
+    }
+}

@@ -1,0 +1,42 @@
+package kit.faults;
+
+/** The lab: a real cluster with the fault proxy in front of each node, and its control API. */
+public final class Lab implements AutoCloseable {
+
+    private final LabControl control;
+    private final FaultyKafka kafka;
+
+    private Lab(LabControl control, FaultyKafka kafka) {
+        this.control = control;
+        this.kafka = kafka;
+    }
+
+    /**
+     * {@code brokers} nodes whose proxies listen on {@code kafkaPort}, {@code kafkaPort}+1…, and the control API on
+     * {@code controlPort}; 0 picks free ports. The control port is bound first: a busy one fails before Kafka starts.
+     */
+    public static Lab start(int brokers, int kafkaPort, int controlPort) {
+        LabControl control = new LabControl(controlPort);
+        try {
+            FaultyKafka kafka = FaultyKafka.start(brokers, kafkaPort);
+            return new Lab(control.serve(kafka), kafka);
+        } catch (RuntimeException e) {
+            control.close();
+            throw e;
+        }
+    }
+
+    public String bootstrapServers() { return kafka.bootstrapServers(); }
+
+    public String controlUrl() { return control.url(); }
+
+    public FaultyKafka kafka() { return kafka; }
+
+    public LabControl control() { return control; }
+
+    @Override
+    public void close() {
+        control.close();
+        kafka.close();
+    }
+}

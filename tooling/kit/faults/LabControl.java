@@ -1,0 +1,310 @@
+package kit.faults;
+
+//DEPS com.google.code.gson:gson:2.13.2
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import kit.broker.EmbeddedKafka;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The lab's control API: a small HTTP/JSON server on loopback (see docs/LABO.md) through which anyone arms faults,
+ * stops and starts nodes, and reads the trace: the {@code fault} command, the notebooks, the tests, the page.
+ */
+public final class LabControl implements AutoCloseable {
+
+    private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+    private static final Pattern BROKER_ACTION = Pattern.compile("/api/brokers/([^/]+)/(stop|start)");
+
+    /** A request the API refuses, with its HTTP status and a French reason. */
+    static final class Refused extends RuntimeException {
+        final int status;
+        Refused(int status, String message) { super(message); this.status = status; }
+    }
+
+    /** The control port is taken. */
+    public static final class PortInUseException extends RuntimeException {
+        public final int port;
+        PortInUseException(int port) {
+            super("Le port de contrôle " + port + " est déjà utilisé (un autre labo ?). Choisissez-en un autre avec --control-port.");
+            this.port = port;
+        }
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "labo-controle");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile FaultyKafka kafka;
+
+    /** Binds the port now (so that a busy port fails before any broker starts); serves once {@link #serve} is called. */
+    public LabControl(int port) {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 32);
+        } catch (BindException e) {
+            throw new PortInUseException(port);
+        } catch (IOException e) {
+            throw new IllegalStateException("Impossible d'ouvrir le port de contrôle " + port + " : " + e.getMessage(), e);
+        }
+        server.setExecutor(executor);
+        server.createContext("/api/", this::handle);
+    }
+
+    /** Starts answering for this lab. */
+    public LabControl serve(FaultyKafka lab) {
+        this.kafka = lab;
+        server.start();
+        return this;
+    }
+
+    public int port() { return server.getAddress().getPort(); }
+
+    public String url() { return "http://localhost:" + port(); }
+
+    /** Adds a route outside /api/ (the projector page). */
+    public void context(String path, com.sun.net.httpserver.HttpHandler handler) { server.createContext(path, handler); }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String method = ex.getRequestMethod();
+            String path = ex.getRequestURI().getPath();
+            Map<String, String> query = query(ex.getRequestURI());
+            try {
+                Object answer = route(method, path, query, method.equals("POST") ? body(ex) : new JsonObject(), ex);
+                if (answer != null) send(ex, path.equals("/api/faults") && method.equals("POST") ? 201 : 200, GSON.toJson(answer), "application/json");
+            } catch (Refused r) {
+                send(ex, r.status, GSON.toJson(Map.of("erreur", r.getMessage())), "application/json");
+            } catch (RuntimeException e) {
+                send(ex, 500, GSON.toJson(Map.of("erreur", "erreur interne du labo : " + e)), "application/json");
+            }
+        }
+    }
+
+    private Object route(String method, String path, Map<String, String> query, JsonObject body, HttpExchange ex) throws IOException {
+        FaultPlan plan = kafka.faults();
+        Trace trace = kafka.trace();
+        switch (method + " " + path) {
+            case "GET /api/status": return status();
+            case "GET /api/apis": return FaultPlan.apiNames();
+            case "POST /api/faults": return rule(arm(body));
+            case "POST /api/cut": return Map.of("cut", plan.cutAll());
+            case "POST /api/refuse": {
+                long ms = longField(body, "ms", -1);
+                if (ms < 0) throw new Refused(400, "« ms » doit être une durée positive, en millisecondes.");
+                plan.refuseFor(ms);
+                return Map.of("refusingMs", ms);
+            }
+            case "POST /api/clear": return Map.of("cleared", plan.clear());
+            case "GET /api/trace": {
+                long since = since(query);
+                List<TraceEntry> entries = trace.since(since, "true".equals(query.get("all")));
+                return Map.of("next", trace.next(), "entries", entries.stream().map(LabControl::entry).toList());
+            }
+            case "POST /api/trace/reset": {
+                trace.reset();
+                return Map.of("next", trace.next());
+            }
+            default: break;
+        }
+        Matcher m = BROKER_ACTION.matcher(path);
+        if (method.equals("POST") && m.matches()) return broker(m.group(1), m.group(2).equals("stop"));
+        if (method.equals("GET") && path.equals("/api/trace.svg")) {
+            List<TraceEntry> entries = trace.since(since(query), "true".equals(query.get("all")));
+            send(ex, 200, TraceDiagram.svg(entries, "Ce qui est passé sur le réseau"), "image/svg+xml");
+            return null;
+        }
+        throw new Refused(404, "chemin inconnu : " + method + " " + path + " (voir docs/LABO.md)");
+    }
+
+    private FaultPlan.Rule arm(JsonObject body) {
+        String kindName = stringField(body, "kind", null);
+        FaultPlan.Kind kind = kindName == null ? null : FaultPlan.Kind.byId(kindName);
+        if (kind == null) throw new Refused(400, "panne inconnue : « " + kindName + " » (lose-request, lose-response ou delay)");
+        String apiName = stringField(body, "api", "Produce");
+        ApiKeys api = FaultPlan.api(apiName);
+        if (api == null) throw new Refused(400, "API inconnue : « " + apiName + " ». API possibles : " + String.join(", ", FaultPlan.apiNames()));
+        long nth = longField(body, "nth", 1);
+        if (nth < 1 || nth > Integer.MAX_VALUE) throw new Refused(400, "« nth » doit valoir au moins 1 (la 1re requête à venir).");
+        long ms = longField(body, "ms", 0);
+        if (ms < 0) throw new Refused(400, "« ms » ne peut pas être négatif.");
+        if (kind == FaultPlan.Kind.DELAY && ms == 0) throw new Refused(400, "un retard demande « ms » > 0.");
+        return kafka.faults().add(kind, api, (int) nth, stringField(body, "clientId", null), ms);
+    }
+
+    private Object broker(String idText, boolean stop) {
+        EmbeddedKafka cluster = kafka.cluster();
+        int id;
+        try {
+            id = Integer.parseInt(idText);
+        } catch (NumberFormatException e) {
+            throw new Refused(400, "numéro de nœud invalide : « " + idText + " »");
+        }
+        if (cluster.size() == 1) {
+            throw new Refused(409, "Le labo n'a qu'un nœud : il faut un cluster pour en arrêter un. Relancez-le avec ./jbang broker --faults --brokers 3.");
+        }
+        int index;
+        try {
+            index = cluster.indexOf(id);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(404, "nœud " + id + " inconnu : les nœuds sont 1 à " + cluster.size() + ".");
+        }
+        synchronized (this) {
+            if (stop) {
+                if (!cluster.isRunning(index)) throw new Refused(409, "le nœud " + id + " est déjà arrêté.");
+                for (int i = 0; i < cluster.size(); i++) {
+                    if (i != index && !cluster.isRunning(i)) {
+                        throw new Refused(409, "le nœud " + cluster.nodeId(i) + " est déjà arrêté : un seul nœud à la fois "
+                                + "(le quorum KRaft a besoin de 2 nœuds sur 3). Redémarrez-le d'abord.");
+                    }
+                }
+                cluster.crashNode(index);
+            } else {
+                if (cluster.isRunning(index)) throw new Refused(409, "le nœud " + id + " est déjà en marche.");
+                cluster.restartNode(index);
+            }
+        }
+        return Map.of("id", id, "up", cluster.isRunning(index));
+    }
+
+    private Map<String, Object> status() {
+        EmbeddedKafka cluster = kafka.cluster();
+        List<Map<String, Object>> brokers = new ArrayList<>();
+        for (int i = 0; i < cluster.size(); i++) {
+            brokers.add(Map.of("id", cluster.nodeId(i), "port", cluster.clientPort(i), "up", cluster.isRunning(i)));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("bootstrap", cluster.bootstrapServers());
+        out.put("brokers", brokers);
+        out.put("faults", kafka.faults().rules().stream().map(LabControl::rule).toList());
+        out.put("refusing", kafka.faults().refusing());
+        out.put("traceNext", kafka.trace().next());
+        return out;
+    }
+
+    static Map<String, Object> rule(FaultPlan.Rule r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", r.id());
+        m.put("kind", r.kind().id);
+        m.put("api", r.api().name);
+        m.put("nth", r.nth());
+        m.put("clientId", r.clientId());
+        m.put("ms", r.ms());
+        m.put("seen", r.seen());
+        m.put("fired", r.fired());
+        m.put("note", r.note());
+        return m;
+    }
+
+    /** One trace entry as the API shows it (docs/LABO.md). */
+    public static Map<String, Object> entry(TraceEntry e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("seq", e.seq());
+        m.put("time", TIME.format(Instant.ofEpochMilli(e.epochMs())));
+        m.put("epochMs", e.epochMs());
+        m.put("node", e.node());
+        m.put("clientId", e.clientId());
+        m.put("api", e.api());
+        m.put("apiKey", e.apiKey());
+        m.put("apiVersion", e.apiVersion());
+        m.put("correlationId", e.correlationId());
+        m.put("action", e.action().name());
+        m.put("actionFr", e.action().french);
+        m.put("partitions", e.partitions());
+        m.put("offsets", e.offsets());
+        m.put("transactionalId", e.transactionalId());
+        m.put("groupId", e.groupId());
+        m.put("error", e.error());
+        return m;
+    }
+
+    public static String toJson(Object o) { return GSON.toJson(o); }
+
+    private static long since(Map<String, String> query) {
+        try {
+            return Long.parseLong(query.getOrDefault("since", "0"));
+        } catch (NumberFormatException e) {
+            throw new Refused(400, "« since » doit être un numéro d'entrée de la trace.");
+        }
+    }
+
+    private static JsonObject body(HttpExchange ex) throws IOException {
+        byte[] raw = ex.getRequestBody().readNBytes(64 * 1024);
+        if (raw.length == 0) return new JsonObject();
+        try {
+            var parsed = JsonParser.parseString(new String(raw, StandardCharsets.UTF_8));
+            if (!parsed.isJsonObject()) throw new Refused(400, "le corps doit être un objet JSON.");
+            return parsed.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new Refused(400, "JSON illisible : " + e.getMessage());
+        }
+    }
+
+    private static String stringField(JsonObject o, String name, String otherwise) {
+        return o.has(name) && !o.get(name).isJsonNull() ? o.get(name).getAsString() : otherwise;
+    }
+
+    private static long longField(JsonObject o, String name, long otherwise) {
+        if (!o.has(name) || o.get(name).isJsonNull()) return otherwise;
+        try {
+            return o.get(name).getAsLong();
+        } catch (RuntimeException e) {
+            throw new Refused(400, "« " + name + " » doit être un nombre entier.");
+        }
+    }
+
+    private static Map<String, String> query(URI uri) {
+        Map<String, String> out = new LinkedHashMap<>();
+        String q = uri.getRawQuery();
+        if (q == null) return out;
+        for (String pair : q.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.put(k, v);
+        }
+        return out;
+    }
+
+    static void send(HttpExchange ex, int status, String body, String type) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        if (bytes.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) { out.write(bytes); }
+        }
+    }
+}
