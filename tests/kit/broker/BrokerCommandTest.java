@@ -84,4 +84,30 @@ class BrokerCommandTest {
             assertEquals(2, r.exitCode(), args + " : " + r.describe());
         }
     }
+
+    @Test
+    void faults_startsTheLab_readyLineGivesTheControlAddress_andFaultTalksToIt() throws Exception {
+        int port = Ports.freePort();
+        int control = Ports.freePort();
+        Process lab = new ProcessBuilder(ScriptRunner.root().resolve("jbang").toString(), "broker", "--faults", "--port", String.valueOf(port),
+                "--control-port", String.valueOf(control)).directory(ScriptRunner.root().toFile()).redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(lab.getInputStream(), StandardCharsets.UTF_8))) {
+            StringBuilder before = new StringBuilder();
+            String ready = out.readLine();
+            while (ready != null && !ready.contains("Labo prêt") && before.length() < 20_000) {
+                before.append(ready).append('\n');
+                ready = out.readLine();
+            }
+            assertTrue(ready != null && ready.contains("localhost:" + port) && ready.contains("http://localhost:" + control),
+                    "ligne prête du labo attendue, reçu : " + before + ready);
+            ScriptRunner.Result status = ScriptRunner.jbang(Duration.ofSeconds(60), "fault", "status", "--control", "http://localhost:" + control);
+            assertEquals(0, status.exitCode(), status.describe());
+            assertTrue(status.stdout().contains("nœud 1 (localhost:" + port + ") en marche"), status.describe());
+            lab.toHandle().destroy();
+            for (String line; (line = out.readLine()) != null; ) before.append(line).append('\n');
+            assertTrue(lab.waitFor(30, TimeUnit.SECONDS), "le labo doit s'arrêter");
+        } finally {
+            lab.destroyForcibly();
+        }
+    }
 }
