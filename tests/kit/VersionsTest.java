@@ -25,6 +25,7 @@ class VersionsTest {
         String picocli = LauncherTest.pomProperty("picocli.version");
         String slf4j = LauncherTest.pomProperty("slf4j.version");
         String jbang = LauncherTest.pomProperty("jbang.version");
+        String plantuml = LauncherTest.pomProperty("plantuml.version");
         List<String> mismatches = new ArrayList<>();
         List<Pattern> kafkaPins = List.of(
                 Pattern.compile("org\\.apache\\.kafka:(?!kafka-tools)[\\w.-]+:([\\w.-]+)"),
@@ -37,6 +38,7 @@ class VersionsTest {
                 for (Pattern p : kafkaPins) checked += collect(p, text, kafka, root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("info\\.picocli:picocli:([\\w.-]+)"), text, picocli, root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("org\\.slf4j:slf4j-simple:([\\w.-]+)"), text, slf4j, root.relativize(f), mismatches);
+                checked += collect(Pattern.compile("net\\.sourceforge\\.plantuml:plantuml:([\\w.-]+)"), text, plantuml, root.relativize(f), mismatches);
             }
         }
         assertEquals(List.of(), mismatches, "versions différentes de celles du pom");

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -32,7 +33,7 @@ public final class TraceDiagram {
 
     /** How many requests a diagram draws by default: the last ones. */
     public static final int DEFAULT_MAX = 80;
-    /** Longest text taken from an entry (a client id, a topic, an error), in characters. */
+    /** Longest text taken from an entry (a client id, a topic, an error), in characters; twice that for the title. */
     private static final int MAX_TEXT = 60;
     /** Partitions or offsets named on one arrow; the others are counted. */
     private static final int MAX_ITEMS = 3;
@@ -64,7 +65,7 @@ public final class TraceDiagram {
         if (max < 1) throw new IllegalArgumentException("max doit être ≥ 1 : " + max);
         List<TraceEntry> all = latestVersions(entries == null ? List.of() : entries);
         List<TraceEntry> drawn = all.size() > max ? all.subList(all.size() - max, all.size()) : all;
-        String heading = text(title == null || title.isBlank() ? "Trace du labo" : title);
+        String heading = text(title == null || title.isBlank() ? "Trace du labo" : title, 2 * MAX_TEXT);
         if (drawn.size() < all.size()) heading += " (les " + drawn.size() + " dernières requêtes sur " + all.size() + ")";
 
         StringBuilder uml = new StringBuilder(256 + 160 * drawn.size());
@@ -195,16 +196,21 @@ public final class TraceDiagram {
      * A text from the network, as PlantUML text that draws exactly it: ASCII letters, digits, spaces and other
      * scripts' letters and digits stay; every other character becomes PlantUML's {@code <U+XXXX>}, which is decoded
      * only when the text is drawn (so after the preprocessor and Creole: no markup, link, image, variable or
-     * function call can come in); control and unassigned characters become U+FFFD. Long texts are cut.
+     * function call can come in); control and unassigned characters become U+FFFD. Texts longer than
+     * {@value #MAX_TEXT} characters are cut.
      */
     static String text(String s) {
+        return text(s, MAX_TEXT);
+    }
+
+    private static String text(String s, int max) {
         if (s == null) return "";
         StringBuilder b = new StringBuilder(s.length() + 16);
         int count = 0;
         for (int i = 0; i < s.length(); ) {
             int cp = s.codePointAt(i);
             i += Character.charCount(cp);
-            if (++count > MAX_TEXT) {
+            if (++count > max) {
                 b.append('…');
                 break;
             }
@@ -215,7 +221,7 @@ public final class TraceDiagram {
             }
             int type = Character.getType(cp);
             if (Character.isISOControl(cp) || type == Character.UNASSIGNED || type == Character.SURROGATE || cp > 0xFFFFF) cp = 0xFFFD;
-            String hex = Integer.toHexString(cp).toUpperCase();
+            String hex = Integer.toHexString(cp).toUpperCase(Locale.ROOT);
             b.append("<U+");
             for (int pad = hex.length(); pad < 4; pad++) b.append('0');
             b.append(hex).append('>');
