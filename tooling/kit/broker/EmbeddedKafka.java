@@ -363,6 +363,9 @@ public final class EmbeddedKafka implements AutoCloseable {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
             // the last node of a cluster that shuts down has no quorum left: an expected, harmless timeout
             System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.raft.KafkaRaftClientDriver", "off");
+            // a node stopped on purpose (the lab, eos-bounce): the others log its absence as errors; expected, harmless
+            System.setProperty("org.slf4j.simpleLogger.log.kafka.server.ControllerApis", "off");
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.controller.ReplicationControlManager", "off");
         }
         System.setProperty("org.slf4j.simpleLogger.logFile", System.getProperty("org.slf4j.simpleLogger.logFile", "System.err"));
     }

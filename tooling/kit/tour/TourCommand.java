@@ -3,6 +3,8 @@ package kit.tour;
 import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
 import kit.run.Program;
+import kit.scenarios.EosBounce;
+import kit.util.Errors;
 import kit.scenarios.Scenarios;
 import kit.semantics.Semantic;
 
@@ -12,6 +14,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,9 +31,14 @@ public final class TourCommand implements Callable<Integer> {
     /** The scenario that needs 3 nodes: the partition leader dies mid-stream. */
     static final String LEADER_FAILURE = "leader-failure";
 
+    /** Kafka's own transactions test on one machine: bounces, kills and lost transaction requests under the EOS copier. */
+    static final String EOS_BOUNCE = "eos-bounce";
+
     @Option(names = "--scenario", description = "Un seul scénario : producer-at-most-once, producer-at-least-once, "
             + "producer-exactly-once, consumer-at-most-once, consumer-at-least-once, consumer-exactly-once, "
-            + "ou " + LEADER_FAILURE + " (le leader de la partition tombe en plein flux ; 3 nœuds).")
+            + LEADER_FAILURE + " (le leader de la partition tombe en plein flux ; 3 nœuds), "
+            + "ou " + EOS_BOUNCE + " (le test de transactions de Kafka : nœuds arrêtés brutalement, copieur exactly-once tué et "
+            + "relancé, requêtes transactionnelles perdues ; 3 nœuds).")
     String scenarioName;
 
     @Option(names = "--brokers", defaultValue = "1", description = "Nœuds du cluster : 1 (défaut) ou 3 (ajoute le scénario "
@@ -55,6 +64,10 @@ public final class TourCommand implements Callable<Integer> {
         if (verbose.length > 0) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
         if (brokers != 1 && brokers != 3) throw new ParameterException(spec.commandLine(), "--brokers vaut 1 ou 3, pas " + brokers);
         boolean leaderFailure = brokers == 3 && scenarioName == null;
+        if (EOS_BOUNCE.equals(scenarioName)) {
+            if (trials < 0) throw new ParameterException(spec.commandLine(), "--trials doit être positif");
+            return eosBounce();
+        }
         if (LEADER_FAILURE.equals(scenarioName)) {
             leaderFailure = true;
             brokers = 3;
@@ -108,6 +121,51 @@ public final class TourCommand implements Callable<Integer> {
         System.out.println(ok ? "✔ Chaque sémantique tient sa garantie et montre sa faiblesse."
                 : "✘ Au moins une sémantique ne se comporte pas comme le cours l'annonce (voir ci-dessus).");
         return ok ? 0 : 1;
+    }
+
+    /** eos-bounce: the copier 2→3 partitions then 1→1 in order, under bounces; --trials N runs N seeds from --seed. */
+    private int eosBounce() {
+        long t0 = System.nanoTime();
+        int runs = Math.max(1, trials);
+        Path copier = Scenarios.script(Semantic.CONSUMER_EXACTLY_ONCE);
+        Program.prepare(copier);
+        System.out.println("Démarrage d'un cluster Kafka 4.4.0 de 3 nœuds (RF 3, min.insync.replicas=2) avec le proxy de pannes...");
+        int failures = 0;
+        try (FaultyKafka kafka = FaultyKafka.start(3)) {
+            EosBounce bounce = new EosBounce(kafka, Duration.ofMinutes(5), line -> System.out.println("  " + line));
+            for (int t = 0; t < runs; t++) {
+                long s = seed + t;
+                for (EosBounce.Plan plan : List.of(EosBounce.Plan.unordered(s), EosBounce.Plan.ordered(s))) {
+                    System.out.printf("[essai %d/%d, graine %d] %s : %d messages, %d → %d partition(s)%s%n", t + 1, runs, s,
+                            plan.ordered() ? "copie ordonnée" : "copie", plan.records(), plan.inputPartitions(), plan.outputPartitions(),
+                            plan.ordered() ? ", l'ordre doit être gardé" : "");
+                    EosBounce.Outcome o;
+                    try {
+                        o = bounce.copier(copier, plan);
+                    } catch (Exception e) {
+                        System.out.println("  ✘ le scénario n'a pas pu aller au bout : " + Errors.rootMessage(e));
+                        failures++;
+                        continue;
+                    }
+                    o.events().forEach(e -> System.out.println("  panne : " + e));
+                    System.out.printf("  entrée %d, sortie read_committed %d : perdus %d, doublons %d, lus d'une transaction avortée %d, "
+                                    + "transactions à moitié visibles %d ; lecteur concurrent : %d distincts, %d doublon(s) ; "
+                                    + "offsets du groupe = fin de l'entrée : %s ; aucune transaction pendante : %s%s ; %.0f s%n",
+                            o.input(), o.output(), o.lost(), o.duplicated(), o.abortedReads(), o.tornTransactions(), o.concurrentRead(),
+                            o.concurrentDuplicated(), o.offsetsAtEnd() ? "oui" : "NON", o.noHangingTransaction() ? "oui" : "NON",
+                            plan.ordered() ? " ; ordre gardé : " + (o.orderKept() ? "oui" : "NON") : "", o.took().toMillis() / 1000.0);
+                    if (o.passed()) {
+                        System.out.println("  ✔ exactly-once tenu : sortie = entrée, sans doublon ni lecture avortée");
+                    } else {
+                        failures++;
+                        o.violations().forEach(v -> System.out.println("  ✘ " + v));
+                    }
+                }
+            }
+        }
+        System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        System.out.println(failures == 0 ? "✔ Aucune garantie exactly-once n'a été violée." : "✘ " + failures + " copie(s) en échec.");
+        return failures == 0 ? 0 : 1;
     }
 
     /** Jepsen-style: random fault positions and crash points, reproducible from the seed; counts violated claims. */
