@@ -161,7 +161,6 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
                         next.put(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1));
                         inTransaction++;
                         if (processed + inTransaction == crashAfter) {
-                            producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
                             producer.flush();
                             Plumbing.crash("après l'écriture en sortie de l'offset " + msg.offset() + ", avant commitTransaction");
                         }

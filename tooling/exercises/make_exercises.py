@@ -28,10 +28,10 @@ SPECS = {
         ("config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);", "enable.idempotence : le broker doit écarter les réessais"),
         ("config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);", "transactional.id : la variable transactionalId"),
         ("producer.initTransactions();", "une fois, au début : isoler les zombies, avorter leur transaction ouverte"),
+        ("producer.abortTransaction();", "une erreur : avorter la transaction (le lot ne sera jamais visible à moitié), puis recommencer"),
         ("producer.beginTransaction();", "ouvrir la transaction du lot"),
         ("producer.abortTransaction();", "avorter : rien du lot ne doit être visible en read_committed"),
-        ("producer.commitTransaction();", "valider : tout le lot devient visible d'un coup"),
-        ("producer.abortTransaction();", "une erreur : avorter la transaction (le lot ne sera jamais visible à moitié)"),
+        ("producer.commitTransaction();", "valider : tout le lot devient visible d'un coup (à rappeler s'il expire)"),
     ]),
     "ConsumerAtMostOnce": ("consommateur at-most-once", [
         ("config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);", "enable.auto.commit : c'est vous qui validez les offsets"),
@@ -44,9 +44,10 @@ SPECS = {
     "ConsumerExactlyOnce": ("consommateur exactly-once", [
         ("config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);", "enable.auto.commit : les offsets voyageront dans la transaction"),
         ('config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");', "isolation.level : ne jamais lire les transactions avortées"),
-        ("producer.sendOffsetsToTransaction(next, consumer.groupMetadata());", "valider l'offset lu DANS la transaction du producteur"),
+        ("producer.sendOffsetsToTransaction(next, consumer.groupMetadata());", "valider les offsets lus DANS la transaction du producteur"),
+        ("producer.abortTransaction();", "une erreur : avorter la transaction"),
+        ("rewindToCommitted(consumer);", "puis revenir aux derniers offsets validés, pour relire le lot avorté"),
         ("producer.commitTransaction();", "valider la transaction : sortie et offsets ensemble"),
-        ("producer.abortTransaction();", "une erreur : avorter la transaction, puis relire (rewindToCommitted)"),
     ]),
     "ZombieFencing": ("zombie fencing", [
         ("fenced = zombie(transaction, batch, failed);", ("throw e;", "nous sommes le zombie : le dire (zombie(...)) et sortir de la boucle, sans abortTransaction")),
