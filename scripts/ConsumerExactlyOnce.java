@@ -182,6 +182,7 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
                     producer.abortTransaction();
                     System.out.println("transaction " + txn + " AVORTÉE après une erreur (" + e.getMessage() + "), relecture du lot");
                     rewindToCommitted(consumer);
+                    idle.touch(); // l'avortement a pu prendre du temps : ce n'est pas du silence
                 }
             }
         } catch (WakeupException e) {

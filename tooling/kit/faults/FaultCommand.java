@@ -169,7 +169,14 @@ public final class FaultCommand implements Runnable {
     static final class LoseRequest extends Sub {
         @Mixin Target target = new Target();
 
-        int run() { return armed(request(control, "POST", "/api/faults", target.body(cl(), "lose-request", 0))); }
+        @Option(names = "--ms", defaultValue = "0", paramLabel = "T",
+                description = "Perd aussi, pendant T ms, toutes les requêtes visées qui suivent (les réessais du client) ; 0 : une seule.")
+        long ms;
+
+        int run() {
+            if (ms < 0) throw new ParameterException(cl(), "--ms ne peut pas être négatif (reçu : " + ms + ").");
+            return armed(request(control, "POST", "/api/faults", target.body(cl(), "lose-request", ms)));
+        }
     }
 
     @Command(name = "lose-response", mixinStandardHelpOptions = true,

@@ -44,7 +44,11 @@ public final class FaultPlan {
     }
 
     /** One armed fault, as the control API and {@code fault status} show it. */
-    public record Rule(int id, Kind kind, ApiKeys api, int nth, String clientId, long ms, int seen, boolean fired, String note) { }
+    public record Rule(int id, Kind kind, ApiKeys api, int nth, String clientId, long ms, int seen, boolean fired, String note,
+                       long firedAtMs) {
+        /** A lose-request with {@code ms} > 0 keeps losing every matching request for that long after it fired. */
+        boolean losingWindowOpen(long now) { return kind == Kind.LOSE_REQUEST && fired && ms > 0 && now < firedAtMs + ms; }
+    }
 
     /** What the proxy must do with one request ({@code kind} null: forward it untouched). */
     record Decision(Kind kind, long delayMs) {
@@ -68,7 +72,7 @@ public final class FaultPlan {
     public synchronized Rule add(Kind kind, ApiKeys api, int nth, String clientId, long ms) {
         if (nth < 1) throw new IllegalArgumentException("nth doit valoir au moins 1 (reçu : " + nth + ")");
         if (ms < 0) throw new IllegalArgumentException("la durée ne peut pas être négative (reçu : " + ms + " ms)");
-        Rule r = new Rule(nextId++, kind, api, nth, clientId == null || clientId.isBlank() ? null : clientId, ms, 0, false, null);
+        Rule r = new Rule(nextId++, kind, api, nth, clientId == null || clientId.isBlank() ? null : clientId, ms, 0, false, null, 0);
         rules.add(r);
         return r;
     }
@@ -156,19 +160,26 @@ public final class FaultPlan {
     synchronized Decision onRequest(ApiKeys api, String clientId, boolean expectsResponse) {
         if (api == ApiKeys.PRODUCE) produceRequests++;
         Decision decision = Decision.FORWARD;
+        long now = System.currentTimeMillis();
         for (int i = 0; i < rules.size(); i++) {
             Rule r = rules.get(i);
-            if (r.fired() || r.note() != null || r.api() != api || (r.clientId() != null && !r.clientId().equals(clientId))) continue;
+            if (r.api() != api || (r.clientId() != null && !r.clientId().equals(clientId))) continue;
+            if (r.losingWindowOpen(now)) {
+                rules.set(i, new Rule(r.id(), r.kind(), r.api(), r.nth(), r.clientId(), r.ms(), r.seen() + 1, true, null, r.firedAtMs()));
+                if (decision.kind() == null) decision = new Decision(Kind.LOSE_REQUEST, 0);
+                continue;
+            }
+            if (r.fired() || r.note() != null) continue;
             int seen = r.seen() + 1;
-            boolean now = seen == r.nth() && decision.kind() == null;
+            boolean fire = seen == r.nth() && decision.kind() == null;
             String note = null;
-            if (now && r.kind() == Kind.LOSE_RESPONSE && !expectsResponse) {
+            if (fire && r.kind() == Kind.LOSE_RESPONSE && !expectsResponse) {
                 // acks=0: the broker sends no response, there is nothing to lose
                 note = "pas de réponse à perdre (acks=0)";
-                now = false;
+                fire = false;
             }
-            rules.set(i, new Rule(r.id(), r.kind(), r.api(), r.nth(), r.clientId(), r.ms(), seen, now, note));
-            if (now) decision = new Decision(r.kind(), r.ms());
+            rules.set(i, new Rule(r.id(), r.kind(), r.api(), r.nth(), r.clientId(), r.ms(), seen, fire, note, fire ? now : 0));
+            if (fire) decision = new Decision(r.kind(), r.kind() == Kind.DELAY ? r.ms() : 0);
         }
         return decision;
     }
