@@ -181,6 +181,7 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
                     // TODO 4 : une erreur : avorter la transaction
                     System.out.println("transaction " + txn + " AVORTÉE après une erreur (" + e.getMessage() + "), relecture du lot");
                     // TODO 5 : puis revenir aux derniers offsets validés, pour relire le lot avorté
+                    idle.touch(); // l'avortement a pu prendre du temps : ce n'est pas du silence
                 }
             }
         } catch (WakeupException e) {
