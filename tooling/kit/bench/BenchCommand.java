@@ -5,6 +5,7 @@ import kit.broker.KafkaProbe;
 import kit.run.Program;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
+import kit.util.Folders;
 
 //DEPS org.knowm.xchart:xchart:3.8.8
 
@@ -18,8 +19,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (brokers != 1 && brokers != 3) throw new ParameterException(spec.commandLine(), "--brokers vaut 1 ou 3");
         for (int s : sizes) if (s < 1 || s > 1_000_000) throw new ParameterException(spec.commandLine(), "taille de message invalide : " + s);
         if (out != null) {
-            String problem = outFolderProblem(out);   // before a minute of measuring, not after
+            String problem = Folders.writableFolderProblem(out, "--out");   // before a minute of measuring, not after
             if (problem != null) throw new ParameterException(spec.commandLine(), problem);
         }
         long t0 = System.nanoTime();
@@ -102,7 +101,7 @@ public final class BenchCommand implements Callable<Integer> {
                     Files.writeString(out.resolve("bench.csv"), csv(rows));
                     chart(rows, out.resolve("bench.png"));
                 } catch (IOException e) {
-                    throw new IOException("écriture impossible dans le dossier --out « " + out + " »" + reason(e) + ".", e);
+                    throw new IOException("écriture impossible dans le dossier --out « " + out + " »" + Folders.reason(e) + ".", e);
                 }
                 System.out.println("Écrit : " + out.resolve("bench.csv") + " et " + out.resolve("bench.png"));
             }
@@ -242,48 +241,6 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalStateException("impossible de résoudre " + Bench.TOOLS_GAV + " (Maven Central joignable ?) : " + r.stderr().strip());
         }
         return cp.strip();
-    }
-
-    /**
-     * Creates the --out folder if needed and checks that a file can be written there; null when all is well,
-     * otherwise what is wrong, in French, naming the folder.
-     */
-    static String outFolderProblem(Path out) {
-        Path dir = out.toAbsolutePath().normalize();
-        for (Path p = dir; p != null; p = p.getParent()) {
-            if (Files.exists(p)) {
-                if (!Files.isDirectory(p)) {
-                    return p.equals(dir) ? "--out : « " + out + " » est un fichier, pas un dossier. Choisissez un dossier."
-                            : "--out : impossible de créer le dossier « " + out + " » : « " + p + " » est un fichier, pas un dossier.";
-                }
-                break;
-            }
-        }
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException | SecurityException e) {
-            return "--out : impossible de créer le dossier « " + out + " »" + reason(e) + ". Choisissez un autre dossier.";
-        }
-        try {
-            Path probe = Files.createTempFile(dir, ".bench-", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | SecurityException e) {
-            return "--out : le dossier « " + out + " » n'est pas accessible en écriture" + reason(e) + ". Choisissez un autre dossier.";
-        }
-        return null;
-    }
-
-    private static String reason(Exception e) {
-        if (e instanceof AccessDeniedException || e instanceof SecurityException) return " (permission refusée)";
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return switch (f.getReason()) {
-                case "Read-only file system" -> " (système de fichiers en lecture seule)";
-                case "No space left on device" -> " (disque plein)";
-                case "Not a directory" -> " (un fichier est sur le chemin)";
-                default -> " (" + f.getReason() + ")";
-            };
-        }
-        return e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
     }
 
     private static String topic(String prefix) { return "bench-" + prefix + "-" + UUID.randomUUID().toString().substring(0, 8); }
