@@ -1,1 +1,226 @@
-../scripts/ConsumerAtLeastOnce.java
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.apache.kafka:kafka-clients:4.4.0
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.slf4j:slf4j-simple:2.0.17
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * CONSOMMATEUR AT-LEAST-ONCE : « au moins une fois ».
+ *
+ * On traite d'abord, PUIS on valide (commit) l'offset. En cas de crash entre les deux, le message
+ * sera relivré à la relance : DOUBLON possible, mais aucune perte. Le traitement doit donc supporter
+ * d'être rejoué (idempotent, ou dédoublonné par clé).
+ * À observer : lancez avec --crash-after 5, puis relancez sans : le message 5 est affiché deux fois.
+ */
+@Command(name = "ConsumerAtLeastOnce", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
+        description = "Consommateur at-least-once : traitement PUIS commit de l'offset (aucune perte, doublons possibles).")
+public class ConsumerAtLeastOnce implements Callable<Integer> {
+
+    @Option(names = {"-b", "--bootstrap-server"}, defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}",
+            description = "Adresse du broker (défaut : ${DEFAULT-VALUE}).")
+    String bootstrap;
+    @Option(names = {"-t", "--topic"}, defaultValue = "semantiques", description = "Topic lu (défaut : ${DEFAULT-VALUE}).")
+    String topic;
+    @Option(names = {"-g", "--group"}, defaultValue = "tp-at-least-once", description = "Groupe de consommateurs (défaut : ${DEFAULT-VALUE}).")
+    String group;
+    @Option(names = "--instance-id", description = "Identité stable de ce consommateur dans le groupe (défaut : <groupe>-1).")
+    String instanceId;
+    @Option(names = "--max", defaultValue = "0", description = "S'arrête après N messages traités (0 : pas de limite).")
+    int max;
+    @Option(names = "--idle-ms", defaultValue = "3000", description = "S'arrête après ce silence, en ms (défaut : ${DEFAULT-VALUE}).")
+    long idleMs;
+    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal sur le N-ième message : après son traitement, avant son commit.")
+    int crashAfter;
+    @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
+    Path configFile;
+    @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
+    boolean[] verbose = new boolean[0];
+
+    public static void main(String... args) {
+        System.exit(Plumbing.finish(Plumbing.commandLine(new ConsumerAtLeastOnce()).execute(args)));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Plumbing.logLevel(verbose);
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        // enable.auto.commit=false : on contrôle le commit nous-mêmes (c'est tout l'enjeu)
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // auto.offset.reset=earliest : sans offset validé pour ce groupe, on repart du début du topic
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // group.instance.id : une identité stable ; relancé après un crash, le consommateur reprend
+        // aussitôt ses partitions (sans cela, le groupe attend 45 s que le mort soit déclaré mort)
+        config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId != null ? instanceId : group + "-1");
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        Plumbing.merge(config, configFile);
+        Plumbing.requireBroker(config);
+        int processed = 0;
+        int committed = 0;
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
+        Plumbing.onCtrlC(consumer::wakeup, "consommateur fermé proprement");
+        IdleClock idle = new IdleClock(idleMs);
+        consumer.subscribe(List.of(topic), idle);
+        try {
+            while (!Plumbing.stopping() && !idle.expired() && (max == 0 || processed < max)) {
+                for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
+                    idle.touch();
+                    TopicPartition partition = new TopicPartition(msg.topic(), msg.partition());
+                    Map<TopicPartition, OffsetAndMetadata> next = Map.of(partition, new OffsetAndMetadata(msg.offset() + 1));
+                    // --- AT LEAST ONCE : TRAITEMENT PUIS COMMIT ---
+                    // 1) traitement
+                    System.out.printf("[%s p%d@%d] %s%n", msg.topic(), msg.partition(), msg.offset(), msg.value());
+                    processed++;
+                    // on espère que ça n'a pas planté... sinon le message sera relivré (doublon)
+                    if (processed == crashAfter) Plumbing.crash("après le traitement de l'offset " + msg.offset() + ", avant son commit");
+                    // 2) commit
+                    consumer.commitSync(next);
+                    committed++;
+                    if (max > 0 && processed >= max) break;
+                }
+            }
+        } catch (WakeupException e) {
+            // Ctrl-C : poll() a été réveillé, on ferme proprement
+        } finally {
+            consumer.close();
+        }
+        System.out.printf("--- Résumé (consommateur at-least-once) --- traités : %d, offsets validés : %d%n", processed, committed);
+        System.out.println("RESUME role=consumer semantic=at-least-once topic=" + topic + " group=" + group
+                + " processed=" + processed + " committed=" + committed);
+        return 0;
+    }
+
+    /** Stops the loop after idleMs of silence, counted from the partition assignment (group join time doesn't count). */
+    static final class IdleClock implements ConsumerRebalanceListener {
+        private final long idleMs;
+        private volatile long last = System.currentTimeMillis();
+        private volatile boolean assigned;
+        IdleClock(long idleMs) { this.idleMs = idleMs; }
+        void touch() { last = System.currentTimeMillis(); }
+        boolean expired() {
+            long silence = System.currentTimeMillis() - last;
+            if (!assigned && silence > Math.max(idleMs, 30_000)) {
+                throw new IllegalStateException("aucune partition assignée après 30 s : le topic « existe-t-il » ? le groupe est-il occupé ?");
+            }
+            return assigned && silence > idleMs;
+        }
+        @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) { assigned = true; touch(); }
+        @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
+    }
+
+    // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------
+
+    static String randomRunId() {
+        Random r = new Random();
+        return r.ints(6, 0, 36).mapToObj(i -> Character.toString(Character.forDigit(i, 36))).collect(Collectors.joining());
+    }
+
+    /** Options, broker check, Ctrl-C and crash: the same in the six scripts (see docs/CONTRAT.md). */
+    static final class Plumbing {
+        private static volatile boolean stopping;
+        private static final CountDownLatch finished = new CountDownLatch(1);
+
+        static CommandLine commandLine(Object command) {
+            return new CommandLine(command).setExecutionExceptionHandler((e, cl, parsed) -> {
+                System.err.println("Erreur : " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                return 1;
+            });
+        }
+
+        /** Client chatter stays quiet unless -v: what the student must see goes to stdout. */
+        static void logLevel(boolean[] verbose) {
+            String level = verbose.length == 0 ? "error" : verbose.length == 1 ? "info" : "debug";
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+            System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        }
+
+        static void merge(Properties config, Path file) {
+            if (file == null) return;
+            try (Reader in = Files.newBufferedReader(file)) {
+                config.load(in);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("fichier --config illisible : " + file + " (" + e.getMessage() + ")");
+            }
+        }
+
+        /** Fails in seconds, in French, when no broker answers (Kafka's own default is to wait 60 s). */
+        static void requireBroker(Properties clientConfig) {
+            Properties p = new Properties();
+            p.putAll(clientConfig);
+            p.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k.toString()));
+            p.put("request.timeout.ms", "3000");
+            p.put("default.api.timeout.ms", "5000");
+            p.put("socket.connection.setup.timeout.ms", "1000");
+            p.put("socket.connection.setup.timeout.max.ms", "1000");
+            try (Admin admin = Admin.create(p)) {
+                admin.describeCluster().nodes().get(6, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("aucun broker Kafka joignable sur " + clientConfig.get("bootstrap.servers")
+                        + ". Démarrez-en un : ./jbang broker (ou docker compose up -d).");
+            }
+        }
+
+        /** Ctrl-C: stop the loop (wakeUp unblocks it), let main close and print its summary; the JVM exits with 130. */
+        static void onCtrlC(Runnable wakeUp, String what) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (finished.getCount() == 0) return;
+                stopping = true;
+                wakeUp.run();
+                try {
+                    finished.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                }
+                System.out.println("Interrompu (Ctrl-C) : " + what + ".");
+            }));
+        }
+
+        static boolean stopping() { return stopping; }
+
+        /** main's last step: releases a waiting Ctrl-C hook once the summary is printed. */
+        static int finish(int exitCode) {
+            finished.countDown();
+            return exitCode;
+        }
+
+        /** A crash as kill -9 would do it: no close, no flush, no shutdown hook. */
+        static void crash(String where) {
+            System.out.println("CRASH simulé : " + where + ".");
+            System.out.flush();
+            Runtime.getRuntime().halt(137);
+        }
+
+        static String join(java.util.Collection<Integer> seqs) {
+            return seqs.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+        }
+    }
+}

@@ -1,1 +1,286 @@
-../scripts/ConsumerExactlyOnce.java
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.apache.kafka:kafka-clients:4.4.0
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.slf4j:slf4j-simple:2.0.17
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * CONSOMMATEUR EXACTLY-ONCE : consommer → traiter → produire, en une transaction Kafka.
+ *
+ * Les offsets lus sont validés DANS la transaction du producteur (sendOffsetsToTransaction), avec
+ * le message écrit en sortie. Si l'appli tombe, Kafka garantit que soit la sortie ET les offsets
+ * ont été validés (message traité), soit rien ne l'a été (on reconsommera). Le topic de sortie, lu
+ * en read_committed, contient chaque message exactement une fois.
+ * Attention : seul ce qui est écrit dans Kafka est « exactly-once ». Un effet de bord hors de Kafka
+ * (ici l'affichage) peut, lui, être rejoué après un crash.
+ * À observer : --crash-after 5 puis relance : la ligne du message 5 s'affiche deux fois, mais le
+ * topic de sortie (en read_committed) ne l'a qu'une fois.
+ */
+@Command(name = "ConsumerExactlyOnce", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
+        description = "Consommateur exactly-once : lecture read_committed, sortie et offsets dans la même transaction.")
+public class ConsumerExactlyOnce implements Callable<Integer> {
+
+    @Option(names = {"-b", "--bootstrap-server"}, defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}",
+            description = "Adresse du broker (défaut : ${DEFAULT-VALUE}).")
+    String bootstrap;
+    @Option(names = {"-t", "--topic"}, defaultValue = "semantiques", description = "Topic lu (défaut : ${DEFAULT-VALUE}).")
+    String topic;
+    @Option(names = {"-g", "--group"}, defaultValue = "g-exactly-once", description = "Groupe de consommateurs (défaut : ${DEFAULT-VALUE}).")
+    String group;
+    @Option(names = "--instance-id", description = "Identité stable de ce consommateur dans le groupe (défaut : <groupe>-1).")
+    String instanceId;
+    @Option(names = "--max", defaultValue = "0", description = "S'arrête après N messages traités (0 : pas de limite).")
+    int max;
+    @Option(names = "--idle-ms", defaultValue = "3000", description = "S'arrête après ce silence, en ms (défaut : ${DEFAULT-VALUE}).")
+    long idleMs;
+    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal sur le N-ième message : après l'écriture en sortie et l'envoi des offsets, avant commitTransaction.")
+    int crashAfter;
+    @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
+    Path configFile;
+    @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
+    boolean[] verbose = new boolean[0];
+    @Option(names = "--output-topic", description = "Topic de sortie (défaut : <topic>-sortie).")
+    String outputTopic;
+    @Option(names = "--transactional-id", defaultValue = "txn-consumer-g-exactly-once",
+            description = "Identifiant transactionnel, unique et stable pour cette appli (défaut : ${DEFAULT-VALUE}).")
+    String transactionalId;
+
+    public static void main(String... args) {
+        System.exit(Plumbing.finish(Plumbing.commandLine(new ConsumerExactlyOnce()).execute(args)));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Plumbing.logLevel(verbose);
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        // enable.auto.commit=false : on contrôle le commit nous-mêmes (c'est tout l'enjeu)
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // auto.offset.reset=earliest : sans offset validé pour ce groupe, on repart du début du topic
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // group.instance.id : une identité stable ; relancé après un crash, le consommateur reprend
+        // aussitôt ses partitions (sans cela, le groupe attend 45 s que le mort soit déclaré mort)
+        config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId != null ? instanceId : group + "-1");
+        // isolation.level=read_committed : on ignore les messages des transactions avortées
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        Plumbing.merge(config, configFile);
+        Plumbing.requireBroker(config);
+
+        // producteur transactionnel : il écrit la sortie ET valide les offsets
+        // (enable.idempotence est implicite quand transactional.id est défini)
+        Properties producerConfig = new Properties();
+        producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10000);
+        producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        Plumbing.merge(producerConfig, configFile);
+        if (outputTopic == null) outputTopic = topic + "-sortie";
+        KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig);
+        // obligatoire avant toute transaction : isole un éventuel zombie et avorte sa transaction ouverte
+        producer.initTransactions();
+
+        int processed = 0;
+        int committed = 0;
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
+        Plumbing.onCtrlC(consumer::wakeup, "consommateur fermé proprement");
+        IdleClock idle = new IdleClock(idleMs);
+        consumer.subscribe(List.of(topic), idle);
+        try {
+            while (!Plumbing.stopping() && !idle.expired() && (max == 0 || processed < max)) {
+                for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
+                    idle.touch();
+                    TopicPartition partition = new TopicPartition(msg.topic(), msg.partition());
+                    Map<TopicPartition, OffsetAndMetadata> next = Map.of(partition, new OffsetAndMetadata(msg.offset() + 1));
+                    producer.beginTransaction();
+                    try {
+                        // traitement : on affiche, et on écrit le résultat dans le topic de sortie
+                        System.out.printf("[%s p%d@%d] %s%n", msg.topic(), msg.partition(), msg.offset(), msg.value());
+                        producer.send(new ProducerRecord<>(outputTopic, msg.key(), msg.value()));
+                        // --- VALIDATION EXACTLY-ONCE : l'offset voyage DANS la transaction ---
+                        producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
+                        if (processed + 1 == crashAfter) {
+                            producer.flush();
+                            Plumbing.crash("après l'écriture en sortie de l'offset " + msg.offset() + ", avant commitTransaction");
+                        }
+                        // atomicité : sortie + offsets validés ensemble, ou rien
+                        producer.commitTransaction();
+                        processed++;
+                        committed++;
+                    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
+                        // fatal : un autre processus a repris notre transactional.id (nous sommes le zombie)
+                        throw new IllegalStateException("erreur fatale, le consommateur s'arrête : " + e.getMessage());
+                    } catch (KafkaException e) {
+                        // autre erreur : on avorte, puis on revient aux derniers offsets validés pour relire
+                        producer.abortTransaction();
+                        rewindToCommitted(consumer);
+                        System.out.println("transaction avortée après une erreur, relecture : " + e.getMessage());
+                        break;
+                    }
+                    if (max > 0 && processed >= max) break;
+                }
+            }
+        } catch (WakeupException e) {
+            // Ctrl-C : poll() a été réveillé, on ferme proprement
+        } finally {
+            consumer.close();
+        }
+        producer.close();
+        System.out.printf("--- Résumé (consommateur exactly-once) --- traités : %d, offsets validés : %d%n", processed, committed);
+        System.out.println("RESUME role=consumer semantic=exactly-once topic=" + topic + " group=" + group
+                + " processed=" + processed + " committed=" + committed + " output=" + outputTopic);
+        return 0;
+    }
+
+    /** Goes back to the last committed offsets, so that an aborted transaction's input is read again. */
+    static void rewindToCommitted(KafkaConsumer<String, String> consumer) {
+        consumer.committed(consumer.assignment()).forEach((partition, offset) -> {
+            if (offset != null) consumer.seek(partition, offset);
+            else consumer.seekToBeginning(List.of(partition));
+        });
+    }
+
+    /** Stops the loop after idleMs of silence, counted from the partition assignment (group join time doesn't count). */
+    static final class IdleClock implements ConsumerRebalanceListener {
+        private final long idleMs;
+        private volatile long last = System.currentTimeMillis();
+        private volatile boolean assigned;
+        IdleClock(long idleMs) { this.idleMs = idleMs; }
+        void touch() { last = System.currentTimeMillis(); }
+        boolean expired() {
+            long silence = System.currentTimeMillis() - last;
+            if (!assigned && silence > Math.max(idleMs, 30_000)) {
+                throw new IllegalStateException("aucune partition assignée après 30 s : le topic « existe-t-il » ? le groupe est-il occupé ?");
+            }
+            return assigned && silence > idleMs;
+        }
+        @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) { assigned = true; touch(); }
+        @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
+    }
+
+    // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------
+
+    static String randomRunId() {
+        Random r = new Random();
+        return r.ints(6, 0, 36).mapToObj(i -> Character.toString(Character.forDigit(i, 36))).collect(Collectors.joining());
+    }
+
+    /** Options, broker check, Ctrl-C and crash: the same in the six scripts (see docs/CONTRAT.md). */
+    static final class Plumbing {
+        private static volatile boolean stopping;
+        private static final CountDownLatch finished = new CountDownLatch(1);
+
+        static CommandLine commandLine(Object command) {
+            return new CommandLine(command).setExecutionExceptionHandler((e, cl, parsed) -> {
+                System.err.println("Erreur : " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                return 1;
+            });
+        }
+
+        /** Client chatter stays quiet unless -v: what the student must see goes to stdout. */
+        static void logLevel(boolean[] verbose) {
+            String level = verbose.length == 0 ? "error" : verbose.length == 1 ? "info" : "debug";
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+            System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        }
+
+        static void merge(Properties config, Path file) {
+            if (file == null) return;
+            try (Reader in = Files.newBufferedReader(file)) {
+                config.load(in);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("fichier --config illisible : " + file + " (" + e.getMessage() + ")");
+            }
+        }
+
+        /** Fails in seconds, in French, when no broker answers (Kafka's own default is to wait 60 s). */
+        static void requireBroker(Properties clientConfig) {
+            Properties p = new Properties();
+            p.putAll(clientConfig);
+            p.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k.toString()));
+            p.put("request.timeout.ms", "3000");
+            p.put("default.api.timeout.ms", "5000");
+            p.put("socket.connection.setup.timeout.ms", "1000");
+            p.put("socket.connection.setup.timeout.max.ms", "1000");
+            try (Admin admin = Admin.create(p)) {
+                admin.describeCluster().nodes().get(6, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("aucun broker Kafka joignable sur " + clientConfig.get("bootstrap.servers")
+                        + ". Démarrez-en un : ./jbang broker (ou docker compose up -d).");
+            }
+        }
+
+        /** Ctrl-C: stop the loop (wakeUp unblocks it), let main close and print its summary; the JVM exits with 130. */
+        static void onCtrlC(Runnable wakeUp, String what) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (finished.getCount() == 0) return;
+                stopping = true;
+                wakeUp.run();
+                try {
+                    finished.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                }
+                System.out.println("Interrompu (Ctrl-C) : " + what + ".");
+            }));
+        }
+
+        static boolean stopping() { return stopping; }
+
+        /** main's last step: releases a waiting Ctrl-C hook once the summary is printed. */
+        static int finish(int exitCode) {
+            finished.countDown();
+            return exitCode;
+        }
+
+        /** A crash as kill -9 would do it: no close, no flush, no shutdown hook. */
+        static void crash(String where) {
+            System.out.println("CRASH simulé : " + where + ".");
+            System.out.flush();
+            Runtime.getRuntime().halt(137);
+        }
+
+        static String join(java.util.Collection<Integer> seqs) {
+            return seqs.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+        }
+    }
+}

@@ -1,1 +1,208 @@
-../scripts/ProducerAtLeastOnce.java
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.apache.kafka:kafka-clients:4.4.0
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.slf4j:slf4j-simple:2.0.17
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+/**
+ * PRODUCTEUR AT-LEAST-ONCE : « au moins une fois ».
+ *
+ * Garantie : aucun message acquitté n'est perdu (sauf crash total prolongé de Kafka avant réplication).
+ * Ce qui peut mal tourner : des DOUBLONS. Si la réponse du broker se perd, le producteur ne sait pas
+ * que l'écriture a réussi ; il réessaie et le message est écrit deux fois.
+ * À observer : « acquittés » = « envoyés » ; sous la panne « réponse perdue » (./jbang tour), le topic
+ * contient plus de messages que vous n'en avez envoyé.
+ */
+@Command(name = "ProducerAtLeastOnce", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
+        description = "Producteur at-least-once : acks=all, retries, sans idempotence (aucune perte, doublons possibles).")
+public class ProducerAtLeastOnce implements Callable<Integer> {
+
+    @Option(names = {"-b", "--bootstrap-server"}, defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}",
+            description = "Adresse du broker (défaut : ${DEFAULT-VALUE}).")
+    String bootstrap;
+    @Option(names = {"-t", "--topic"}, defaultValue = "semantiques", description = "Topic écrit (défaut : ${DEFAULT-VALUE}).")
+    String topic;
+    @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Nombre de messages (défaut : ${DEFAULT-VALUE}).")
+    int count;
+    @Option(names = "--interval-ms", defaultValue = "0", description = "Pause entre deux envois, en ms (défaut : ${DEFAULT-VALUE}).")
+    long intervalMs;
+    @Option(names = "--run-id", description = "Préfixe des valeurs (défaut : aléatoire).")
+    String runId = randomRunId();
+    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal juste après l'envoi du N-ième message, sans flush.")
+    int crashAfter;
+    @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
+    Path configFile;
+    @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
+    boolean[] verbose = new boolean[0];
+
+    public static void main(String... args) {
+        System.exit(Plumbing.finish(Plumbing.commandLine(new ProducerAtLeastOnce()).execute(args)));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Plumbing.logLevel(verbose);
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        // acks=all : le producteur attend que tous les réplicas synchronisés confirment l'écriture
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        // retries>0 : on réessaie si un envoi échoue (ex. réseau instable, réponse perdue)
+        config.put(ProducerConfig.RETRIES_CONFIG, 5);
+        // enable.idempotence=false : les réessais peuvent générer des doublons (mais aucune perte).
+        // À écrire explicitement : sinon Kafka active l'idempotence tout seul avec acks=all.
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        // linger.ms=5 : petit délai de batch pour la performance
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // délais courts pour que le réessai se voie en cours (défauts : 30 s et 2 min)
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15000);
+        config.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 100);
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10000);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        Plumbing.merge(config, configFile);
+        Plumbing.requireBroker(config);
+
+        AtomicInteger acked = new AtomicInteger();
+        ConcurrentLinkedQueue<Integer> failed = new ConcurrentLinkedQueue<>();
+        int sent = 0;
+        KafkaProducer<String, String> producer = new KafkaProducer<>(config);
+        Plumbing.onCtrlC(() -> { }, "les envois en mémoire ont été terminés (flush)");
+        try {
+            for (int seq = 1; seq <= count && !Plumbing.stopping(); seq++) {
+                String value = runId + "-" + seq;
+                int thisSeq = seq;
+                producer.send(new ProducerRecord<>(topic, value, value), (metadata, error) -> {
+                    if (error == null) {
+                        acked.incrementAndGet();
+                    } else {
+                        failed.add(thisSeq);
+                        System.out.println("échec définitif de " + value + " : " + error.getMessage());
+                    }
+                });
+                sent++;
+                System.out.println("envoyé : " + value);
+                if (seq == crashAfter) Plumbing.crash("juste après l'envoi de " + value + ", sans flush");
+                if (intervalMs > 0) Thread.sleep(intervalMs);
+            }
+            // flush() garantit que tous les messages en mémoire sont envoyés (et acquittés) avant de quitter
+            producer.flush();
+        } finally {
+            producer.close();
+        }
+        System.out.printf("--- Résumé (producteur at-least-once) --- envoyés : %d, acquittés : %d, en échec : %d%n",
+                sent, acked.get(), failed.size());
+        System.out.println("RESUME role=producer semantic=at-least-once topic=" + topic + " run=" + runId + " sent=" + sent
+                + " acked=" + acked.get() + " failed=" + failed.size() + " failedSeqs=" + Plumbing.join(failed) + " abortedSeqs=");
+        return 0;
+    }
+
+    // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------
+
+    static String randomRunId() {
+        Random r = new Random();
+        return r.ints(6, 0, 36).mapToObj(i -> Character.toString(Character.forDigit(i, 36))).collect(Collectors.joining());
+    }
+
+    /** Options, broker check, Ctrl-C and crash: the same in the six scripts (see docs/CONTRAT.md). */
+    static final class Plumbing {
+        private static volatile boolean stopping;
+        private static final CountDownLatch finished = new CountDownLatch(1);
+
+        static CommandLine commandLine(Object command) {
+            return new CommandLine(command).setExecutionExceptionHandler((e, cl, parsed) -> {
+                System.err.println("Erreur : " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                return 1;
+            });
+        }
+
+        /** Client chatter stays quiet unless -v: what the student must see goes to stdout. */
+        static void logLevel(boolean[] verbose) {
+            String level = verbose.length == 0 ? "error" : verbose.length == 1 ? "info" : "debug";
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+            System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        }
+
+        static void merge(Properties config, Path file) {
+            if (file == null) return;
+            try (Reader in = Files.newBufferedReader(file)) {
+                config.load(in);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("fichier --config illisible : " + file + " (" + e.getMessage() + ")");
+            }
+        }
+
+        /** Fails in seconds, in French, when no broker answers (Kafka's own default is to wait 60 s). */
+        static void requireBroker(Properties clientConfig) {
+            Properties p = new Properties();
+            p.putAll(clientConfig);
+            p.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k.toString()));
+            p.put("request.timeout.ms", "3000");
+            p.put("default.api.timeout.ms", "5000");
+            p.put("socket.connection.setup.timeout.ms", "1000");
+            p.put("socket.connection.setup.timeout.max.ms", "1000");
+            try (Admin admin = Admin.create(p)) {
+                admin.describeCluster().nodes().get(6, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("aucun broker Kafka joignable sur " + clientConfig.get("bootstrap.servers")
+                        + ". Démarrez-en un : ./jbang broker (ou docker compose up -d).");
+            }
+        }
+
+        /** Ctrl-C: stop the loop (wakeUp unblocks it), let main close and print its summary; the JVM exits with 130. */
+        static void onCtrlC(Runnable wakeUp, String what) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (finished.getCount() == 0) return;
+                stopping = true;
+                wakeUp.run();
+                try {
+                    finished.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                }
+                System.out.println("Interrompu (Ctrl-C) : " + what + ".");
+            }));
+        }
+
+        static boolean stopping() { return stopping; }
+
+        /** main's last step: releases a waiting Ctrl-C hook once the summary is printed. */
+        static int finish(int exitCode) {
+            finished.countDown();
+            return exitCode;
+        }
+
+        /** A crash as kill -9 would do it: no close, no flush, no shutdown hook. */
+        static void crash(String where) {
+            System.out.println("CRASH simulé : " + where + ".");
+            System.out.flush();
+            Runtime.getRuntime().halt(137);
+        }
+
+        static String join(java.util.Collection<Integer> seqs) {
+            return seqs.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+        }
+    }
+}

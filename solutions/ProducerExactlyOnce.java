@@ -1,1 +1,253 @@
-../scripts/ProducerExactlyOnce.java
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.apache.kafka:kafka-clients:4.4.0
+//DEPS info.picocli:picocli:4.7.7
+//DEPS org.slf4j:slf4j-simple:2.0.17
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * PRODUCTEUR EXACTLY-ONCE : « exactement une fois », avec idempotence et transactions.
+ *
+ * Garantie : ni perte ni doublon. Les réessais sont dédoublonnés par le broker (idempotence : chaque
+ * lot porte un numéro de séquence), et chaque transaction est atomique : tout le lot devient visible
+ * (commitTransaction) ou rien (abortTransaction, ou crash au milieu).
+ * Ce qui peut mal tourner : un consommateur en read_uncommitted voit quand même les lots avortés ;
+ * il faut isolation.level=read_committed côté lecture.
+ * À observer : avec --abort-every 2, une transaction sur deux est avortée et reste invisible en
+ * read_committed ; avec --crash-after 7, relancez : initTransactions() isole le zombie et avorte sa
+ * transaction ouverte.
+ */
+@Command(name = "ProducerExactlyOnce", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
+        description = "Producteur exactly-once : idempotence + transactions (init/begin/commit/abort).")
+public class ProducerExactlyOnce implements Callable<Integer> {
+
+    @Option(names = {"-b", "--bootstrap-server"}, defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}",
+            description = "Adresse du broker (défaut : ${DEFAULT-VALUE}).")
+    String bootstrap;
+    @Option(names = {"-t", "--topic"}, defaultValue = "semantiques", description = "Topic écrit (défaut : ${DEFAULT-VALUE}).")
+    String topic;
+    @Option(names = {"-n", "--count"}, defaultValue = "10", description = "Nombre de messages (défaut : ${DEFAULT-VALUE}).")
+    int count;
+    @Option(names = "--transaction-size", defaultValue = "5", description = "Messages par transaction (défaut : ${DEFAULT-VALUE}).")
+    int transactionSize;
+    @Option(names = "--abort-every", defaultValue = "0", description = "Avorte une transaction sur K (0 : jamais).")
+    int abortEvery;
+    @Option(names = "--transactional-id", defaultValue = "tx-producteur-semantiques",
+            description = "Identifiant transactionnel, unique et stable (défaut : ${DEFAULT-VALUE}).")
+    String transactionalId;
+    @Option(names = "--interval-ms", defaultValue = "0", description = "Pause entre deux envois, en ms (défaut : ${DEFAULT-VALUE}).")
+    long intervalMs;
+    @Option(names = "--run-id", description = "Préfixe des valeurs (défaut : aléatoire).")
+    String runId = randomRunId();
+    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal au milieu d'une transaction, après le N-ième message.")
+    int crashAfter;
+    @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
+    Path configFile;
+    @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
+    boolean[] verbose = new boolean[0];
+
+    public static void main(String... args) {
+        System.exit(Plumbing.finish(Plumbing.commandLine(new ProducerExactlyOnce()).execute(args)));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (transactionSize < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--transaction-size doit être ≥ 1");
+        Plumbing.logLevel(verbose);
+        Properties config = new Properties();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        // acks=all : confirmations complètes (durabilité côté cluster)
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les réessais déjà écrits
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // retries très élevé + idempotence + acks=all = tolérance aux pannes sans doublons,
+        // jusqu'à expiration de delivery.timeout.ms
+        config.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
+        // linger.ms=5 : délai d'attente (côté producteur) avant d'envoyer un lot
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // transactional.id : identifiant unique et stable par producteur → atomicité, et reprise après
+        // crash sans doublons visibles (le suivant qui le reprend isole l'ancien)
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15000);
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10000);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        Plumbing.merge(config, configFile);
+        Plumbing.requireBroker(config);
+
+        List<Integer> acked = new ArrayList<>();
+        List<Integer> aborted = new ArrayList<>();
+        List<Integer> failed = new ArrayList<>();
+        int sent = 0;
+        KafkaProducer<String, String> producer = new KafkaProducer<>(config);
+        Plumbing.onCtrlC(() -> { }, "la transaction en cours a été avortée");
+        try {
+            // 1) appelé une fois au début : isole les zombies (même transactional.id) et avorte
+            //    toute transaction qu'ils auraient laissée ouverte
+            producer.initTransactions();
+            int seq = 1;
+            for (int transaction = 1; seq <= count && !Plumbing.stopping(); transaction++) {
+                List<Integer> batch = new ArrayList<>();
+                // 2) une transaction par lot de --transaction-size messages
+                producer.beginTransaction();
+                try {
+                    for (; batch.size() < transactionSize && seq <= count && !Plumbing.stopping(); seq++) {
+                        String value = runId + "-" + seq;
+                        producer.send(new ProducerRecord<>(topic, value, value));
+                        batch.add(seq);
+                        sent++;
+                        System.out.println("envoyé (transaction " + transaction + ") : " + value);
+                        if (seq == crashAfter) {
+                            producer.flush(); // les messages sont dans le log, mais la transaction reste ouverte
+                            Plumbing.crash("au milieu de la transaction " + transaction + ", après " + value);
+                        }
+                        if (intervalMs > 0) Thread.sleep(intervalMs);
+                    }
+                    if (Plumbing.stopping() || (abortEvery > 0 && transaction % abortEvery == 0)) {
+                        // 3b) abortTransaction : rien du lot ne sera visible en read_committed.
+                        // flush() d'abord, pour la démonstration : les messages sont bien écrits dans le log
+                        // (visibles en read_uncommitted), puis marqués avortés
+                        producer.flush();
+                        producer.abortTransaction();
+                        aborted.addAll(batch);
+                        System.out.println("transaction " + transaction + " AVORTÉE : " + batch.size() + " messages invisibles en read_committed");
+                    } else {
+                        // 3a) commitTransaction : tout le lot devient visible d'un coup
+                        producer.commitTransaction();
+                        acked.addAll(batch);
+                        System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
+                    }
+                } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
+                    // fatal : un autre producteur a pris notre transactional.id, ou l'état est irrécupérable
+                    throw new IllegalStateException("erreur fatale, le producteur s'arrête : " + e.getMessage());
+                } catch (KafkaException e) {
+                    // toute autre erreur : on avorte, le lot est perdu pour read_committed (mais jamais à moitié)
+                    producer.abortTransaction();
+                    failed.addAll(batch);
+                    System.out.println("transaction " + transaction + " avortée après une erreur : " + e.getMessage());
+                }
+            }
+        } finally {
+            producer.close();
+        }
+        System.out.printf("--- Résumé (producteur exactly-once) --- envoyés : %d, validés : %d, avortés : %d, en échec : %d%n",
+                sent, acked.size(), aborted.size(), failed.size());
+        System.out.println("RESUME role=producer semantic=exactly-once topic=" + topic + " run=" + runId + " sent=" + sent
+                + " acked=" + acked.size() + " failed=" + failed.size() + " failedSeqs=" + Plumbing.join(failed)
+                + " abortedSeqs=" + Plumbing.join(aborted));
+        return 0;
+    }
+
+    // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------
+
+    static String randomRunId() {
+        Random r = new Random();
+        return r.ints(6, 0, 36).mapToObj(i -> Character.toString(Character.forDigit(i, 36))).collect(Collectors.joining());
+    }
+
+    /** Options, broker check, Ctrl-C and crash: the same in the six scripts (see docs/CONTRAT.md). */
+    static final class Plumbing {
+        private static volatile boolean stopping;
+        private static final CountDownLatch finished = new CountDownLatch(1);
+
+        static CommandLine commandLine(Object command) {
+            return new CommandLine(command).setExecutionExceptionHandler((e, cl, parsed) -> {
+                System.err.println("Erreur : " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                return 1;
+            });
+        }
+
+        /** Client chatter stays quiet unless -v: what the student must see goes to stdout. */
+        static void logLevel(boolean[] verbose) {
+            String level = verbose.length == 0 ? "error" : verbose.length == 1 ? "info" : "debug";
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+            System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        }
+
+        static void merge(Properties config, Path file) {
+            if (file == null) return;
+            try (Reader in = Files.newBufferedReader(file)) {
+                config.load(in);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("fichier --config illisible : " + file + " (" + e.getMessage() + ")");
+            }
+        }
+
+        /** Fails in seconds, in French, when no broker answers (Kafka's own default is to wait 60 s). */
+        static void requireBroker(Properties clientConfig) {
+            Properties p = new Properties();
+            p.putAll(clientConfig);
+            p.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k.toString()));
+            p.put("request.timeout.ms", "3000");
+            p.put("default.api.timeout.ms", "5000");
+            p.put("socket.connection.setup.timeout.ms", "1000");
+            p.put("socket.connection.setup.timeout.max.ms", "1000");
+            try (Admin admin = Admin.create(p)) {
+                admin.describeCluster().nodes().get(6, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("aucun broker Kafka joignable sur " + clientConfig.get("bootstrap.servers")
+                        + ". Démarrez-en un : ./jbang broker (ou docker compose up -d).");
+            }
+        }
+
+        /** Ctrl-C: stop the loop (wakeUp unblocks it), let main close and print its summary; the JVM exits with 130. */
+        static void onCtrlC(Runnable wakeUp, String what) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                if (finished.getCount() == 0) return;
+                stopping = true;
+                wakeUp.run();
+                try {
+                    finished.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                }
+                System.out.println("Interrompu (Ctrl-C) : " + what + ".");
+            }));
+        }
+
+        static boolean stopping() { return stopping; }
+
+        /** main's last step: releases a waiting Ctrl-C hook once the summary is printed. */
+        static int finish(int exitCode) {
+            finished.countDown();
+            return exitCode;
+        }
+
+        /** A crash as kill -9 would do it: no close, no flush, no shutdown hook. */
+        static void crash(String where) {
+            System.out.println("CRASH simulé : " + where + ".");
+            System.out.flush();
+            Runtime.getRuntime().halt(137);
+        }
+
+        static String join(java.util.Collection<Integer> seqs) {
+            return seqs.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+        }
+    }
+}

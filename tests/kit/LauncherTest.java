@@ -22,14 +22,24 @@ class LauncherTest {
     void cleanClone_withEmptyCache_fetchesJBangOnceAndRunsTheCatalog() throws Exception {
         Path clone = Files.createTempDirectory("clone-");
         Path cache = Files.createTempDirectory("cache-jbang-");
+        Path home = Files.createTempDirectory("home-");
         try {
             ScriptRunner.Result git = ScriptRunner.run(List.of("git", "clone", "-q", ScriptRunner.root().toString(), clone.toString()),
                     clone.getParent(), Map.of(), Duration.ofSeconds(60));
             assertEquals(0, git.exitCode(), git.describe());
-            Map<String, String> env = Map.of("KIT_JBANG_CACHE", cache.toString(), "KIT_IGNORE_PATH_JBANG", "1");
+            // an empty $HOME too: no ~/.m2 copy to take, so the launcher asks Maven (whose own local repository
+            // follows Java's user.home and settings.xml: it may already hold JBang, and no download is needed)
+            Map<String, String> env = Map.of("KIT_JBANG_CACHE", cache.toString(), "KIT_IGNORE_PATH_JBANG", "1",
+                    "HOME", home.toString());
 
             ScriptRunner.Result version = ScriptRunner.run(List.of(clone.resolve("jbang").toString(), "version"), clone, env, Duration.ofMinutes(3));
             assertEquals(0, version.exitCode(), version.describe());
+            // only French lines reach the student: Maven's own output (and its colour codes, ESC[0m) stays hidden
+            assertEquals(-1, version.stderr().indexOf('\u001b'), "caractère ESC sur stderr : " + version.describe());
+            assertEquals(1, version.stderr().split("Téléchargement de JBang", -1).length - 1,
+                    "un seul téléchargement, par Maven (curl n'a pas dû prendre le relais) : " + version.describe());
+            assertTrue(version.stderr().lines().allMatch(l -> l.isBlank() || l.startsWith("Téléchargement de JBang")),
+                    "rien d'autre que la ligne en français : " + version.describe());
             assertTrue(version.stdout().trim().endsWith(pomProperty("jbang.version")), version.describe());
             assertTrue(Files.exists(cache.resolve("jbang-cli-" + pomProperty("jbang.version") + "-all.jar")), "le jar doit être en cache");
 
@@ -39,6 +49,7 @@ class LauncherTest {
         } finally {
             Folders.deleteRecursively(clone);
             Folders.deleteRecursively(cache);
+            Folders.deleteRecursively(home);
         }
     }
 

@@ -5,13 +5,20 @@ import kit.run.ScriptRunner;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -38,5 +45,54 @@ class ScriptPlumbingTest {
             assertEquals(reference, plumbing, name + " : la plomberie diffère de celle de " + SCRIPTS.get(0));
             assertTrue(!text.contains("//SOURCES") && text.startsWith("///usr/bin/env jbang"), name + " : script autonome attendu");
         }
+    }
+
+    /**
+     * The six solutions are the course's scripts, as real copies (a symbolic link breaks on Windows, in zip
+     * downloads and in some LMS uploads): change a script, copy it over its solution, then rerun
+     * tooling/exercises/make_exercises.py.
+     */
+    @Test
+    void sixSolutions_areByteIdenticalCopiesOfTheScripts() throws Exception {
+        Path root = ScriptRunner.root();
+        List<Path> scripts;
+        try (Stream<Path> s = Files.list(root.resolve("scripts"))) {
+            scripts = s.filter(p -> p.toString().endsWith(".java")).sorted().toList();
+        }
+        assertEquals(6, scripts.size(), "six scripts : " + scripts);
+        for (Path script : scripts) {
+            Path solution = root.resolve("solutions").resolve(script.getFileName());
+            assertFalse(Files.isSymbolicLink(solution), solution + " est un lien symbolique : il faut une vraie copie de " + script);
+            assertTrue(Files.isRegularFile(solution), solution + " manque : copiez-y " + script);
+            assertEquals(-1L, Files.mismatch(script, solution),
+                    solution + " diffère de " + script + " : recopiez le script (cp " + root.relativize(script) + " "
+                            + root.relativize(solution) + "), puis relancez tooling/exercises/make_exercises.py");
+        }
+    }
+
+    /** No symbolic links anywhere in the kit (outside .git and Maven's target). */
+    @Test
+    void noSymbolicLinks_inTheKit() throws Exception {
+        Path root = ScriptRunner.root();
+        Set<Path> skipped = Set.of(root.resolve(".git"), root.resolve("target"));
+        List<Path> links = new ArrayList<>();
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return skipped.contains(dir) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isSymbolicLink()) links.add(root.relativize(file));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        assertEquals(List.of(), links, "liens symboliques : remplacez-les par de vraies copies");
     }
 }

@@ -60,4 +60,22 @@ class BenchTest {
         assertTrue(r.stderr().contains("--count doit valoir au moins 100"), r.describe());
         assertTrue(!r.stderr().contains("Exception"), r.describe());
     }
+
+    /** --out is checked before the bench starts: a file in the way is refused at once, naming the folder, exit 2. */
+    @Test
+    void outFolder_underARegularFile_isRefusedBeforeMeasuring() throws Exception {
+        Path file = Files.createTempFile("bench-fichier-", ".txt");
+        try {
+            for (Path out : List.of(file.resolve("resultats"), file)) {
+                ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(2), "bench", "--quick", "--out", out.toString());
+                assertEquals(2, r.exitCode(), r.describe());
+                assertTrue(r.stderr().contains("--out") && r.stderr().contains("« " + out + " »")
+                        && r.stderr().contains("est un fichier, pas un dossier"), r.describe());
+                assertTrue(!r.stdout().contains("Démarrage") && !r.stdout().contains("Référence"), "rien n'est mesuré : " + r.describe());
+                assertTrue(!r.stderr().contains("Exception") && !r.stderr().contains("\tat "), r.describe());
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
 }

@@ -5,6 +5,7 @@ import kit.broker.KafkaProbe;
 import kit.run.Program;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
+import kit.util.Folders;
 
 //DEPS org.knowm.xchart:xchart:3.8.8
 
@@ -17,6 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,6 +75,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (reps < 1 || reps > 20) throw new ParameterException(spec.commandLine(), "--repetitions doit être entre 1 et 20");
         if (brokers != 1 && brokers != 3) throw new ParameterException(spec.commandLine(), "--brokers vaut 1 ou 3");
         for (int s : sizes) if (s < 1 || s > 1_000_000) throw new ParameterException(spec.commandLine(), "taille de message invalide : " + s);
+        if (out != null) {
+            String problem = Folders.writableFolderProblem(out, "--out");   // before a minute of measuring, not after
+            if (problem != null) throw new ParameterException(spec.commandLine(), problem);
+        }
         long t0 = System.nanoTime();
         System.out.println("Référence : ProducerPerformance de " + Bench.TOOLS_GAV + " (kafka-tools 4.4.0 n'est pas publié), dans sa propre JVM.");
         String classpath = referenceClasspath();
@@ -91,9 +97,12 @@ public final class BenchCommand implements Callable<Integer> {
             List<Row> rows = measure(servers, n, reps, classpath);
             print(rows);
             if (out != null) {
-                Files.createDirectories(out);
-                Files.writeString(out.resolve("bench.csv"), csv(rows));
-                chart(rows, out.resolve("bench.png"));
+                try {
+                    Files.writeString(out.resolve("bench.csv"), csv(rows));
+                    chart(rows, out.resolve("bench.png"));
+                } catch (IOException e) {
+                    throw new IOException("écriture impossible dans le dossier --out « " + out + " »" + Folders.reason(e) + ".", e);
+                }
                 System.out.println("Écrit : " + out.resolve("bench.csv") + " et " + out.resolve("bench.png"));
             }
         } finally {

@@ -8,7 +8,10 @@ import kit.util.Folders;
 import com.google.gson.GsonBuilder;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,8 +50,16 @@ public final class KernelCommand implements Callable<Integer> {
     @Option(names = "--jupyter", defaultValue = "jupyter", hidden = true, description = "La commande jupyter à utiliser.")
     String jupyter;
 
+    @Spec
+    CommandSpec commandSpec;
+
     @Override
     public Integer call() throws Exception {
+        if (target.prefix != null) {
+            // checked here, in French, rather than by jupyter's Python stack trace
+            String problem = Folders.writableFolderProblem(target.prefix, "--prefix");
+            if (problem != null) throw new ParameterException(commandSpec.commandLine(), problem);
+        }
         ScriptRunner.Result version = ScriptRunner.run(List.of(jupyter, "kernelspec", "--version"), Path.of("."), Map.of(), Duration.ofSeconds(30));
         if (version.exitCode() != 0) {
             System.err.println("Jupyter est introuvable (« " + jupyter + " kernelspec » ne répond pas). Installez-le, puis relancez ./jbang kernel :");
@@ -80,7 +91,13 @@ public final class KernelCommand implements Callable<Integer> {
             else if (target.sysPrefix) install.add("--sys-prefix");
             else install.add("--user");
             ScriptRunner.Result r = ScriptRunner.run(install, Path.of("."), Map.of(), Duration.ofMinutes(1));
-            if (r.exitCode() != 0) throw new IllegalStateException("jupyter kernelspec install a échoué : " + r.stderr().strip());
+            if (r.exitCode() != 0) {
+                System.err.println("Erreur : jupyter n'a pas pu installer le noyau « " + name + " » (" + where() + ").");
+                String cause = pythonError(r.stderr());
+                if (!cause.isEmpty()) System.err.println("  jupyter : " + cause);
+                System.err.println("  Essayez un autre emplacement : ./jbang kernel --user, ou --prefix DOSSIER.");
+                return 1;
+            }
             String where = (r.stdout() + r.stderr()).lines().filter(l -> l.contains("Installed kernelspec")).findFirst().orElse("").strip();
             System.out.println("Noyau « " + name + " » installé. " + where);
             System.out.println("Ouvrez les notebooks : jupyter notebook notebooks/   (démarrez d'abord un broker : ./jbang broker)");
@@ -88,5 +105,16 @@ public final class KernelCommand implements Callable<Integer> {
         } finally {
             Folders.deleteRecursively(spec);
         }
+    }
+
+    private String where() {
+        if (target.prefix != null) return "dans le dossier « " + target.prefix + " »";
+        return target.sysPrefix ? "dans le sys.prefix de Jupyter" : "pour l'utilisateur courant";
+    }
+
+    /** The last line of a Python stack trace, "NotADirectoryError: [Errno 20] ...", without the trace itself. */
+    static String pythonError(String stderr) {
+        List<String> lines = stderr.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
     }
 }

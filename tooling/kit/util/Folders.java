@@ -1,6 +1,8 @@
 package kit.util;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -18,5 +20,48 @@ public final class Folders {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> { try { Files.deleteIfExists(p); } catch (IOException ignored) { } });
         } catch (IOException ignored) {
         }
+    }
+
+    /**
+     * Creates {@code dir} if needed and checks that a file can be written in it (a real try: permission bits say
+     * nothing to root); null when all is well, otherwise what is wrong, in French, naming the folder and the option.
+     */
+    public static String writableFolderProblem(Path dir, String option) {
+        Path absolute = dir.toAbsolutePath().normalize();
+        for (Path p = absolute; p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    return p.equals(absolute) ? option + " : « " + dir + " » est un fichier, pas un dossier. Choisissez un dossier."
+                            : option + " : impossible de créer le dossier « " + dir + " » : « " + p + " » est un fichier, pas un dossier.";
+                }
+                break;
+            }
+        }
+        try {
+            Files.createDirectories(absolute);
+        } catch (IOException | SecurityException e) {
+            return option + " : impossible de créer le dossier « " + dir + " »" + reason(e) + ". Choisissez un autre dossier.";
+        }
+        try {
+            Path probe = Files.createTempFile(absolute, ".essai-", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            return option + " : le dossier « " + dir + " » n'est pas accessible en écriture" + reason(e) + ". Choisissez un autre dossier.";
+        }
+        return null;
+    }
+
+    /** Why a file operation failed, in French, in parentheses after a space; empty when nothing more is known. */
+    public static String reason(Exception e) {
+        if (e instanceof AccessDeniedException || e instanceof SecurityException) return " (permission refusée)";
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return switch (f.getReason()) {
+                case "Read-only file system" -> " (système de fichiers en lecture seule)";
+                case "No space left on device" -> " (disque plein)";
+                case "Not a directory" -> " (un fichier est sur le chemin)";
+                default -> " (" + f.getReason() + ")";
+            };
+        }
+        return e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
     }
 }
