@@ -8,6 +8,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -18,8 +19,11 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
@@ -28,10 +32,12 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -111,6 +117,10 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
         Properties producerConfig = new Properties();
         producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        // transaction.timeout.ms : si ce processus meurt en pleine transaction et n'est pas relancé, le
+        // coordinateur l'avorte au bout de ce délai ; jusque-là, les lecteurs read_committed attendent
+        // derrière elle (défaut de Kafka : 60 s ; 10 s suffisent à une transaction par lot de poll)
+        producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10000);
         producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10000);
         producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -122,54 +132,85 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
 
         int processed = 0;
         int committed = 0;
+        int transactions = 0;
+        String instance = randomRunId();
         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
         Plumbing.onCtrlC(consumer::wakeup, "consommateur fermé proprement");
         IdleClock idle = new IdleClock(idleMs);
         consumer.subscribe(List.of(topic), idle);
         try {
             while (!Plumbing.stopping() && !idle.expired() && (max == 0 || processed < max)) {
-                for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
-                    idle.touch();
-                    TopicPartition partition = new TopicPartition(msg.topic(), msg.partition());
-                    Map<TopicPartition, OffsetAndMetadata> next = Map.of(partition, new OffsetAndMetadata(msg.offset() + 1));
-                    producer.beginTransaction();
-                    try {
-                        // traitement : on affiche, et on écrit le résultat dans le topic de sortie
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) continue;
+                idle.touch();
+                // une transaction par lot lu : sortie + offsets de tout le lot, validés ensemble ou pas du tout
+                String txn = instance + "-" + (++transactions);
+                Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+                int inTransaction = 0;
+                producer.beginTransaction();
+                try {
+                    for (ConsumerRecord<String, String> msg : records) {
+                        // Ctrl-C ou --max : on s'arrête avant le message suivant, et on valide ce qui est fait
+                        if (Plumbing.stopping() || (max > 0 && processed + inTransaction >= max)) break;
+                        // traitement : on affiche, et on écrit le résultat dans le topic de sortie ; l'en-tête
+                        // « txn » dit de quelle transaction vient chaque message (le tour le vérifie)
                         System.out.printf("[%s p%d@%d] %s%n", msg.topic(), msg.partition(), msg.offset(), msg.value());
-                        producer.send(new ProducerRecord<>(outputTopic, msg.key(), msg.value()));
-                        // --- VALIDATION EXACTLY-ONCE : l'offset voyage DANS la transaction ---
-                        producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
-                        if (processed + 1 == crashAfter) {
+                        ProducerRecord<String, String> out = new ProducerRecord<>(outputTopic, msg.key(), msg.value());
+                        out.headers().add("txn", txn.getBytes(StandardCharsets.UTF_8));
+                        producer.send(out);
+                        next.put(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1));
+                        inTransaction++;
+                        if (processed + inTransaction == crashAfter) {
                             producer.flush();
                             Plumbing.crash("après l'écriture en sortie de l'offset " + msg.offset() + ", avant commitTransaction");
                         }
-                        // atomicité : sortie + offsets validés ensemble, ou rien
-                        producer.commitTransaction();
-                        processed++;
-                        committed++;
-                    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
-                        // fatal : un autre processus a repris notre transactional.id (nous sommes le zombie)
-                        throw new IllegalStateException("erreur fatale, le consommateur s'arrête : " + e.getMessage());
-                    } catch (KafkaException e) {
-                        // autre erreur : on avorte, puis on revient aux derniers offsets validés pour relire
-                        producer.abortTransaction();
-                        rewindToCommitted(consumer);
-                        System.out.println("transaction avortée après une erreur, relecture : " + e.getMessage());
-                        break;
                     }
-                    if (max > 0 && processed >= max) break;
+                    // --- VALIDATION EXACTLY-ONCE : les offsets voyagent DANS la transaction ---
+                    producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
+                    // atomicité : sortie + offsets validés ensemble, ou rien
+                    commit(producer);
+                    processed += inTransaction;
+                    committed += inTransaction;
+                    System.out.println("transaction " + txn + " validée : " + inTransaction + " message(s)");
+                } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+                         | AuthorizationException | UnsupportedVersionException | FencedInstanceIdException e) {
+                    // fatal : un autre processus a repris notre transactional.id (nous sommes le zombie),
+                    // ou l'état est irrécupérable ; on ferme tout et on s'arrête
+                    throw new IllegalStateException("erreur fatale, le consommateur s'arrête : " + e.getMessage());
+                } catch (KafkaException e) {
+                    // autre erreur : on avorte, puis on revient aux derniers offsets validés pour relire le lot
+                    producer.abortTransaction();
+                    System.out.println("transaction " + txn + " AVORTÉE après une erreur (" + e.getMessage() + "), relecture du lot");
+                    rewindToCommitted(consumer);
+                    idle.touch(); // l'avortement a pu prendre du temps : ce n'est pas du silence
                 }
             }
         } catch (WakeupException e) {
             // Ctrl-C : poll() a été réveillé, on ferme proprement
         } finally {
             consumer.close();
+            producer.close();
         }
-        producer.close();
         System.out.printf("--- Résumé (consommateur exactly-once) --- traités : %d, offsets validés : %d%n", processed, committed);
         System.out.println("RESUME role=consumer semantic=exactly-once topic=" + topic + " group=" + group
                 + " processed=" + processed + " committed=" + committed + " output=" + outputTopic);
         return 0;
+    }
+
+    /**
+     * commitTransaction, retried on a timeout: Kafka's contract is that the commit may still be under way, and
+     * that calling it again finishes it (an abort there would throw).
+     */
+    static void commit(KafkaProducer<String, String> producer) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.commitTransaction();
+                return;
+            } catch (TimeoutException e) {
+                if (attempt == 5) throw e;
+                System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
+            }
+        }
     }
 
     /** Goes back to the last committed offsets, so that an aborted transaction's input is read again. */

@@ -10,8 +10,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
@@ -94,6 +96,10 @@ public class ProducerExactlyOnce implements Callable<Integer> {
         // transactional.id : identifiant unique et stable par producteur → atomicité, et reprise après
         // crash sans doublons visibles (le suivant qui le reprend isole l'ancien)
         config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        // transaction.timeout.ms : si ce processus meurt en pleine transaction et n'est pas relancé, le
+        // coordinateur l'avorte au bout de ce délai ; jusque-là, les lecteurs read_committed attendent
+        // derrière elle (défaut de Kafka : 60 s)
+        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10000);
         config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15000);
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10000);
@@ -115,43 +121,33 @@ public class ProducerExactlyOnce implements Callable<Integer> {
             int seq = 1;
             for (int transaction = 1; seq <= count && !Plumbing.stopping(); transaction++) {
                 List<Integer> batch = new ArrayList<>();
-                // 2) une transaction par lot de --transaction-size messages
-                producer.beginTransaction();
-                try {
-                    for (; batch.size() < transactionSize && seq <= count && !Plumbing.stopping(); seq++) {
-                        String value = runId + "-" + seq;
-                        producer.send(new ProducerRecord<>(topic, value, value));
-                        batch.add(seq);
-                        sent++;
-                        System.out.println("envoyé (transaction " + transaction + ") : " + value);
-                        if (seq == crashAfter) {
-                            producer.flush(); // les messages sont dans le log, mais la transaction reste ouverte
-                            Plumbing.crash("au milieu de la transaction " + transaction + ", après " + value);
+                for (; batch.size() < transactionSize && seq <= count; seq++) batch.add(seq);
+                boolean abort = abortEvery > 0 && transaction % abortEvery == 0;
+                // une erreur « avortable » (réseau, broker qui redémarre…) : on avorte et on recommence le même
+                // lot dans une nouvelle transaction ; rien de l'essai avorté ne sera visible en read_committed
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        if (sendTransaction(producer, transaction, batch, abort)) {
+                            (abort ? aborted : acked).addAll(batch);
+                        } else {
+                            aborted.addAll(batch); // Ctrl-C au milieu du lot : il a été avorté
                         }
-                        if (intervalMs > 0) Thread.sleep(intervalMs);
-                    }
-                    if (Plumbing.stopping() || (abortEvery > 0 && transaction % abortEvery == 0)) {
-                        // 3b) abortTransaction : rien du lot ne sera visible en read_committed.
-                        // flush() d'abord, pour la démonstration : les messages sont bien écrits dans le log
-                        // (visibles en read_uncommitted), puis marqués avortés
-                        producer.flush();
+                        sent += batch.size();
+                        break;
+                    } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
+                             | AuthorizationException | UnsupportedVersionException e) {
+                        // fatal : un autre producteur a pris notre transactional.id, ou l'état est irrécupérable
+                        throw new IllegalStateException("erreur fatale, le producteur s'arrête : " + e.getMessage());
+                    } catch (KafkaException e) {
                         producer.abortTransaction();
-                        aborted.addAll(batch);
-                        System.out.println("transaction " + transaction + " AVORTÉE : " + batch.size() + " messages invisibles en read_committed");
-                    } else {
-                        // 3a) commitTransaction : tout le lot devient visible d'un coup
-                        producer.commitTransaction();
-                        acked.addAll(batch);
-                        System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
+                        System.out.println("transaction " + transaction + " avortée après une erreur (" + e.getMessage() + ")"
+                                + (attempt < 5 ? ", on recommence le lot" : ""));
+                        if (attempt == 5) {
+                            failed.addAll(batch);
+                            sent += batch.size();
+                            break;
+                        }
                     }
-                } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
-                    // fatal : un autre producteur a pris notre transactional.id, ou l'état est irrécupérable
-                    throw new IllegalStateException("erreur fatale, le producteur s'arrête : " + e.getMessage());
-                } catch (KafkaException e) {
-                    // toute autre erreur : on avorte, le lot est perdu pour read_committed (mais jamais à moitié)
-                    producer.abortTransaction();
-                    failed.addAll(batch);
-                    System.out.println("transaction " + transaction + " avortée après une erreur : " + e.getMessage());
                 }
             }
         } finally {
@@ -163,6 +159,49 @@ public class ProducerExactlyOnce implements Callable<Integer> {
                 + " acked=" + acked.size() + " failed=" + failed.size() + " failedSeqs=" + Plumbing.join(failed)
                 + " abortedSeqs=" + Plumbing.join(aborted));
         return 0;
+    }
+
+    /**
+     * One transaction for {@code batch}: begin, send, then commit, or abort when asked to (or on Ctrl-C).
+     * Returns false if it was aborted by Ctrl-C.
+     */
+    boolean sendTransaction(KafkaProducer<String, String> producer, int transaction, List<Integer> batch, boolean abort)
+            throws InterruptedException {
+        // 2) une transaction par lot de --transaction-size messages
+        producer.beginTransaction();
+        for (int seq : batch) {
+            if (Plumbing.stopping()) break; // Ctrl-C : pas de message suivant, le lot sera avorté
+            String value = runId + "-" + seq;
+            producer.send(new ProducerRecord<>(topic, value, value));
+            System.out.println("envoyé (transaction " + transaction + ") : " + value);
+            if (seq == crashAfter) {
+                producer.flush(); // les messages sont dans le log, mais la transaction reste ouverte
+                Plumbing.crash("au milieu de la transaction " + transaction + ", après " + value);
+            }
+            if (intervalMs > 0) Thread.sleep(intervalMs);
+        }
+        if (Plumbing.stopping() || abort) {
+            // 3b) abortTransaction : rien du lot ne sera visible en read_committed.
+            // flush() d'abord, pour la démonstration : les messages sont bien écrits dans le log
+            // (visibles en read_uncommitted), puis marqués avortés
+            producer.flush();
+            producer.abortTransaction();
+            System.out.println("transaction " + transaction + " AVORTÉE : " + batch.size() + " messages invisibles en read_committed");
+            return !Plumbing.stopping();
+        }
+        // 3a) commitTransaction : tout le lot devient visible d'un coup ; s'il expire, la validation est peut-être
+        // en cours : le contrat de Kafka est de le rappeler (un abortTransaction, là, échouerait)
+        for (int attempt = 1; ; attempt++) {
+            try {
+                producer.commitTransaction();
+                break;
+            } catch (TimeoutException e) {
+                if (attempt == 5) throw e;
+                System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
+            }
+        }
+        System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
+        return true;
     }
 
     // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------
