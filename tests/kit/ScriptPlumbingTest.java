@@ -38,13 +38,34 @@ class ScriptPlumbingTest {
         String reference = null;
         for (Path name : SCRIPTS) {
             String text = Files.readString(ScriptRunner.root().resolve(name));
-            int start = text.indexOf("    /** Options, broker check, Ctrl-C and crash");
-            assertTrue(start > 0, name + " : bloc de plomberie introuvable");
+            // from the plumbing marker down: randomRunId and the Plumbing class, copied in every file
+            int start = text.indexOf("    // ---- plomberie");
+            assertTrue(start > 0 && text.indexOf("    /** Options, broker check, Ctrl-C and crash") > start,
+                    name + " : bloc de plomberie introuvable");
             String plumbing = text.substring(start);
             if (reference == null) reference = plumbing;
             assertEquals(reference, plumbing, name + " : la plomberie diffère de celle de " + SCRIPTS.get(0));
             assertTrue(!text.contains("//SOURCES") && text.startsWith("///usr/bin/env jbang"), name + " : script autonome attendu");
         }
+    }
+
+    /** The consumers' IdleClock is copied too: the same text in every consumer. */
+    @Test
+    void everyConsumer_carriesTheSameIdleClock() throws Exception {
+        String reference = null;
+        int consumers = 0;
+        for (Path name : SCRIPTS) {
+            String text = Files.readString(ScriptRunner.root().resolve(name));
+            int start = text.indexOf("    /** Stops the loop after idleMs of silence");
+            if (!text.contains("class IdleClock")) continue;
+            assertTrue(start > 0, name + " : IdleClock sans son commentaire");
+            int end = text.indexOf("\n    }\n", start);
+            String clock = text.substring(start, end);
+            consumers++;
+            if (reference == null) reference = clock;
+            assertEquals(reference, clock, name + " : IdleClock diffère");
+        }
+        assertEquals(3 + 4 + 4, consumers, "3 consommateurs du cours, 4 corrigés et 4 exercices consommateurs");
     }
 
     /**

@@ -183,8 +183,10 @@ class ScriptsTest {
         Path props = Files.createTempFile("client", ".properties");
         Files.writeString(props, "client.id=depuis-le-fichier\n");
         String topic = KafkaFixture.newTopic("config");
-        ScriptRunner.Result r = script("ProducerAtLeastOnce", "-t", topic, "--count", "2", "--config", props.toString());
+        // -v: the client logs its effective configuration, where the file's value must show
+        ScriptRunner.Result r = script("ProducerAtLeastOnce", "-t", topic, "--count", "2", "--config", props.toString(), "-v");
         assertEquals(0, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("client.id = depuis-le-fichier"), "le réglage du fichier doit s'appliquer : " + r.describe());
         Files.deleteIfExists(props);
     }
 

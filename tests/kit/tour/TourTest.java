@@ -4,6 +4,8 @@ import kit.util.Folders;
 import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
 import kit.run.ScriptRunner;
+import kit.run.Topics;
+import kit.semantics.Checker;
 import kit.scenarios.Scenarios;
 import kit.semantics.Semantic;
 
@@ -36,11 +38,23 @@ class TourTest {
         ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(4), "tour");
         assertEquals(0, r.exitCode(), r.describe());
         for (Semantic s : Semantic.values()) {
-            String row = r.stdout().lines().filter(l -> l.startsWith(s.french + " ")).findFirst().orElse("");
+            String row = row(r, s.french + " ");
             assertTrue(row.contains("✔"), "ligne de " + s.french + " : " + row + "\n" + r.describe());
         }
-        assertTrue(r.stdout().matches("(?s).*producteur at-most-once +requête perdue +10 +9 +1 +0 .*"), r.stdout());
-        assertTrue(r.stdout().matches("(?s).*consommateur at-least-once +crash au message 5 \\+ relance +10 +11 +0 +1 .*"), r.stdout());
+        // each pattern on its own row: a ✔ or a count of another row can't make it pass
+        assertTrue(row(r, "producteur at-most-once ").matches("producteur at-most-once +requête perdue +10 +9 +1 +0 .*✔.*"), r.stdout());
+        assertTrue(row(r, "producteur at-least-once ").matches("producteur at-least-once +réponse perdue +10 +1[1-9] +0 +[1-9] .*✔.*"), r.stdout());
+        assertTrue(row(r, "producteur exactly-once ").matches("producteur exactly-once +réponse perdue +10 +10 +0 +0 .*✔.*"), r.stdout());
+        assertTrue(row(r, "consommateur at-most-once ").matches("consommateur at-most-once +crash au message 5 \\+ relance +10 +9 +1 +0 .*✔.*"), r.stdout());
+        assertTrue(row(r, "consommateur at-least-once ").matches("consommateur at-least-once +crash au message 5 \\+ relance +10 +11 +0 +1 .*✔.*"), r.stdout());
+        assertTrue(row(r, "consommateur exactly-once ").matches("consommateur exactly-once +crash au message 5 \\+ relance +10 +10 +0 +0 .*✔.*"), r.stdout());
+    }
+
+    /** The one line of the tour's table that starts with {@code start}. */
+    private static String row(ScriptRunner.Result r, String start) {
+        List<String> rows = r.stdout().lines().filter(l -> l.startsWith(start)).toList();
+        assertEquals(1, rows.size(), "une seule ligne commence par « " + start + " » :\n" + r.stdout());
+        return rows.get(0);
     }
 
     @Test
@@ -48,9 +62,9 @@ class TourTest {
         ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(4), "tour", "--scenario", "leader-failure");
         assertEquals(0, r.exitCode(), r.describe());
         // acks=all + min.insync.replicas=2: 40 sent, 0 lost; acks=0 may lose but never duplicates
-        assertTrue(r.stdout().matches("(?s).*producteur at-least-once +leader arrêté \\(3 nœuds\\) +40 +\\d+ +0 +\\d+ .*✔.*"), r.describe());
-        assertTrue(r.stdout().matches("(?s).*producteur at-most-once +leader arrêté \\(3 nœuds\\) +40 +\\d+ +\\d+ +0 .*✔.*"), r.describe());
-        assertTrue(r.stdout().matches("(?s).*producteur exactly-once +leader arrêté \\(3 nœuds\\) +40 +40 +0 +0 .*✔.*"), r.describe());
+        assertTrue(row(r, "producteur at-least-once ").matches("producteur at-least-once +leader arrêté \\(3 nœuds\\) +40 +\\d+ +0 +\\d+ .*✔.*"), r.describe());
+        assertTrue(row(r, "producteur at-most-once ").matches("producteur at-most-once +leader arrêté \\(3 nœuds\\) +40 +\\d+ +\\d+ +0 .*✔.*"), r.describe());
+        assertTrue(row(r, "producteur exactly-once ").matches("producteur exactly-once +leader arrêté \\(3 nœuds\\) +40 +40 +0 +0 .*✔.*"), r.describe());
     }
 
     @Test
@@ -67,6 +81,55 @@ class TourTest {
         }
     }
 
+    /** Kafka's transactions test on one machine: one seed, both copies (2→3 partitions, then 1→1 in order). */
+    @Test
+    void eosBounce_copierUnderBouncesKillsAndLostTransactionRequests_outputEqualsInput() {
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(12), "tour", "--scenario", "eos-bounce", "--seed", "7");
+        assertEquals(0, r.exitCode(), r.describe());
+        List<String> counts = r.stdout().lines().filter(l -> l.startsWith("  entrée ")).toList();
+        assertEquals(2, counts.size(), r.stdout());
+        assertTrue(counts.get(0).startsWith("  entrée 20000, sortie read_committed 20000 : perdus 0, doublons 0, lus d'une transaction avortée 0, "
+                + "transactions à moitié visibles 0 ; lecteur concurrent : 20000 distincts, 0 doublon(s) ; offsets du groupe = fin de "
+                + "l'entrée : oui ; aucune transaction pendante : oui"), r.stdout());
+        assertTrue(counts.get(1).startsWith("  entrée 10000, sortie read_committed 10000 : perdus 0, doublons 0, lus d'une transaction avortée 0, "
+                + "transactions à moitié visibles 0 ; lecteur concurrent : 10000 distincts, 0 doublon(s) ; offsets du groupe = fin de "
+                + "l'entrée : oui ; aucune transaction pendante : oui ; ordre gardé : oui"), r.stdout());
+        // the faults really happened, in both copies: 3 bounces, 3 kills, the two lost transaction requests
+        assertEquals(6, r.stdout().lines().filter(l -> l.contains("arrêté brutalement puis redémarré")).count(), r.stdout());
+        assertEquals(6, r.stdout().lines().filter(l -> l.contains("copieur tué à")).count(), r.stdout());
+        assertEquals(4, r.stdout().lines().filter(l -> l.contains("perdue (a eu lieu)")).count(), r.stdout());
+    }
+
+    /**
+     * The EOS consumer's abort-and-rewind path: its TxnOffsetCommit requests are lost for 12 s (longer than max.block.ms),
+     * so sendOffsetsToTransaction times out; the script must abort, go back to the committed offsets and copy the batch
+     * again, in the same run. Without the rewind the batch is skipped: lost.
+     */
+    @Test
+    void exactlyOnceConsumer_abortableError_abortsRewindsAndCopiesTheBatchAgain() {
+        String id = java.util.UUID.randomUUID().toString().substring(0, 8);
+        String in = "rewind-" + id;
+        String out = in + "-sortie";
+        Topics.create(kafka.bootstrapServers(), in);
+        Topics.create(kafka.bootstrapServers(), out);
+        List<String> input = java.util.stream.IntStream.rangeClosed(1, 20).mapToObj(i -> id + "-" + i).toList();
+        Topics.fill(kafka.bootstrapServers(), in, input);
+        kafka.faults().add(FaultPlan.Kind.LOSE_REQUEST, org.apache.kafka.common.protocol.ApiKeys.TXN_OFFSET_COMMIT, 1, null, 12_000);
+        ScriptRunner.Result run;
+        try {
+            run = new Scenarios(kafka).launch(Scenarios.script(Semantic.CONSUMER_EXACTLY_ONCE), List.of("-b", kafka.bootstrapServers(),
+                    "-t", in, "-g", "g-" + id, "--output-topic", out, "--transactional-id", "tx-" + id, "--idle-ms", "3000"));
+        } finally {
+            kafka.faults().clear();
+        }
+        assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.stdout().contains("AVORTÉE"), "la transaction doit avoir été avortée : " + run.describe());
+        Checker.Report report = Checker.checkProcessing(input, Topics.readValues(kafka.bootstrapServers(), out, true).stream()
+                .map(Checker.ReadValue::value).toList());
+        assertEquals(0, report.lost(), "le lot avorté doit être relu (rewindToCommitted) : " + report.describe() + "\n" + run.describe());
+        assertEquals(0, report.duplicated(), report.describe());
+    }
+
     @Test
     void tour_unknownScenario_isAUsageError() {
         ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(2), "tour", "--scenario", "n-importe-quoi");
@@ -79,13 +142,23 @@ class TourTest {
         Path dir = Files.createTempDirectory("mauvais-");
         Path wrong = dir.resolve("ConsumerAtLeastOnce.java");
         String original = Files.readString(Scenarios.script(Semantic.CONSUMER_AT_LEAST_ONCE));
-        // the classic mistake: commit first, then process (an at-most-once consumer in disguise)
-        String swapped = original.replace("                    consumer.commitSync(next);\n                    committed++;\n", "")
-                .replace("                    // 1) traitement\n", "                    consumer.commitSync(next);\n                    committed++;\n");
+        // the classic mistake: commit first, then process (an at-most-once consumer in disguise); the crash point
+        // stays between the two steps, now after the commit
+        int from = original.indexOf("                    // 1) traitement\n");
+        int to = original.indexOf("                    committed++;\n", from) + "                    committed++;\n".length();
+        String swapped = original.substring(0, from)
+                + "                    consumer.commitSync(next);\n                    committed++;\n"
+                + "                    if (processed + 1 == crashAfter) Plumbing.crash(\"après le commit de l'offset \" + msg.offset() + \", avant son traitement\");\n"
+                + "                    System.out.printf(\"[%s p%d@%d] %s%n\", msg.topic(), msg.partition(), msg.offset(), msg.value());\n"
+                + "                    processed++;\n"
+                + original.substring(to);
         assertFalse(swapped.equals(original), "la mutation doit avoir modifié le script");
         Files.writeString(wrong, swapped);
         Scenarios.Result r = new Scenarios(kafka).run(Semantic.CONSUMER_AT_LEAST_ONCE, wrong);
-        // the crash now comes after the commit: the message is never redelivered, the at-least-once behaviour is gone
+        // the crash now comes after the commit: the message is never processed nor redelivered, the guarantee is gone;
+        // and it is the behaviour that fails, not the run (a script that doesn't build or crashes elsewhere proves nothing)
+        assertEquals(null, r.problem(), r.observed());
+        assertTrue(r.report().lost() > 0, r.observed());
         assertFalse(r.passed(), r.observed());
         assertFalse(r.showsWeakness(), r.observed());
         assertEquals(0, r.report().duplicated(), r.observed());
@@ -109,7 +182,11 @@ class TourTest {
                 Scenarios.Result r = s.producer()
                         ? scenarios.producer(s, Scenarios.script(s), random.nextBoolean() ? FaultPlan.Fault.LOSE_REQUEST : FaultPlan.Fault.LOSE_RESPONSE, position)
                         : scenarios.consumer(s, Scenarios.script(s), position);
-                assertTrue(r.keepsGuarantee(), s.french + " (position " + position + ") viole « " + s.claim + " » : " + r.observed());
+                String what = s.french + " (position " + position + ")";
+                // a run that went wrong (no build, a crash elsewhere) would count nothing and keep every guarantee
+                assertTrue(r.problem() == null || r.problem().startsWith("panne non injectée"), what + " : " + r.observed());
+                assertEquals(10, s.producer() ? r.sent() : r.report().expected(), what + " : " + r.observed());
+                assertTrue(r.keepsGuarantee(), what + " viole « " + s.claim + " » : " + r.observed());
             }
         }
     }
