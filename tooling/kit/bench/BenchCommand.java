@@ -1,6 +1,7 @@
 package kit.bench;
 
 import kit.broker.EmbeddedKafka;
+import kit.faults.FaultyKafka;
 import kit.broker.KafkaProbe;
 import kit.run.Program;
 import kit.run.ScriptRunner;
@@ -53,6 +54,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--brokers", defaultValue = "1", description = "Nœuds du broker embarqué : 1 ou 3 (défaut : ${DEFAULT-VALUE}).")
     int brokers;
 
+    @Option(names = "--faults", description = "Mesure à travers le proxy de pannes du labo (sans panne armée) : ce que coûte le labo.")
+    boolean throughLab;
+
     @Option(names = "--bootstrap-server", description = "Un cluster existant plutôt que le broker embarqué.")
     String bootstrap;
 
@@ -82,12 +86,20 @@ public final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         System.out.println("Référence : ProducerPerformance de " + Bench.TOOLS_GAV + " (kafka-tools 4.4.0 n'est pas publié), dans sa propre JVM.");
         String classpath = referenceClasspath();
-        EmbeddedKafka cluster = null;
+        AutoCloseable cluster = null;
         String servers = bootstrap;
         if (servers == null) {
             System.out.println("Démarrage d'un broker Kafka 4.4.0 embarqué (" + brokers + " nœud(s))...");
-            cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(0));
-            servers = cluster.bootstrapServers();
+            if (throughLab) {
+                FaultyKafka lab = FaultyKafka.start(brokers);
+                cluster = lab;
+                servers = lab.bootstrapServers();
+                System.out.println("(à travers le proxy de pannes du labo)");
+            } else {
+                EmbeddedKafka kafka = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(0));
+                cluster = kafka;
+                servers = kafka.bootstrapServers();
+            }
         } else {
             if (KafkaProbe.describe(servers) == null) {
                 throw new ParameterException(spec.commandLine(), "aucun broker Kafka ne répond sur " + servers);

@@ -205,6 +205,91 @@ public final class EosBounce {
                 bootstrap, in, out, group, input, plan.ordered(), reader, stdout.toString(), events, problem, t0);
     }
 
+    /**
+     * The exactly-once producer (scripts/ProducerExactlyOnce.java) writes numbered records in transactions, one in
+     * {@code abortEvery} aborted on purpose, while every node is hard-bounced once and one EndTxn response is lost:
+     * nothing it reports committed may be lost, nothing aborted may be visible, and nothing may be doubled.
+     */
+    public Outcome producer(Path script, int records, long seed) throws Exception {
+        long t0 = System.nanoTime();
+        String bootstrap = kafka.bootstrapServers();
+        String id = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        String topic = "eos-prod-" + id;
+        createTopic(bootstrap, topic, 3);
+        Random random = new Random(seed);
+        Program.Build build = Program.prepare(script).join();
+        if (!build.ok()) throw new IllegalStateException("le producteur ne se construit pas : " + build.problem());
+        FaultPlan faults = kafka.faults();
+        FaultPlan.Rule endTxn = faults.add(FaultPlan.Kind.LOSE_RESPONSE, ApiKeys.END_TXN, 3 + random.nextInt(5), null, 0);
+        Reader reader = new Reader(bootstrap, topic);
+        reader.start();
+        List<String> args = List.of("-b", bootstrap, "-t", topic, "--count", String.valueOf(records), "--transaction-size", "20",
+                "--abort-every", "7", "--interval-ms", "2", "--run-id", id, "--transactional-id", "tx-" + id);
+        AtomicReference<Process> running = new AtomicReference<>();
+        CompletableFuture<ScriptRunner.Result> run = launch(build, args, running);
+        List<String> events = new ArrayList<>();
+        List<Integer> bounced = new ArrayList<>();
+        double[] bounces = {0.15 + random.nextDouble() * 0.05, 0.40 + random.nextDouble() * 0.05, 0.62 + random.nextDouble() * 0.05};
+        int committedEstimate = records * 6 / 7;
+        String problem = null;
+        try {
+            for (int b = 0; b < bounces.length && problem == null; b++) {
+                while (!run.isDone() && reader.count() < bounces[b] * committedEstimate) Thread.sleep(50);
+                if (run.isDone()) {
+                    problem = "le producteur a fini avant les " + bounces.length + " arrêts de nœud (" + b + " faits)";
+                    break;
+                }
+                int node = pickBounce(b == 0 ? 1 : 2, bounced, "tx-" + id, topic);
+                bounced.add(node);
+                int index = kafka.cluster().indexOf(node);
+                progress.accept(String.format("%3.0f %% : nœud %d arrêté brutalement", 100.0 * reader.count() / committedEstimate, node));
+                kafka.cluster().crashNode(index);
+                Thread.sleep(1000);
+                kafka.cluster().restartNode(index);
+                events.add("nœud " + node + " arrêté brutalement puis redémarré");
+            }
+        } finally {
+            for (FaultPlan.Rule r : faults.rules()) if (r.id() == endTxn.id()) events.add(describe(r, "réponse EndTxn perdue"));
+            faults.clear();
+        }
+        ScriptRunner.Result r = run.join();
+        List<String> violations = new ArrayList<>();
+        if (problem != null) violations.add(problem);
+        if (r.exitCode() != 0) violations.add("le producteur a échoué (code " + r.exitCode() + ") : " + lastLine(r.stderr()));
+        ScriptOutput out = r.output();
+        Set<Long> notCommitted = new HashSet<>(out.summaryLongs("abortedSeqs"));
+        notCommitted.addAll(out.summaryLongs("failedSeqs"));
+        int sent = out.hasSummary() ? out.summaryInt("sent") : 0;
+        if (sent != records) violations.add("envoyés : " + sent + " sur " + records);
+        List<String> committed = IntStream.rangeClosed(1, sent).filter(i -> !notCommitted.contains((long) i)).mapToObj(i -> id + "-" + i).toList();
+        Set<String> aborted = new HashSet<>();
+        out.summaryLongs("abortedSeqs").forEach(i -> aborted.add(id + "-" + i));
+        out.summaryLongs("failedSeqs").forEach(i -> aborted.add(id + "-" + i));
+        List<ConsumerRecord<String, String>> visible = readAll(bootstrap, topic, true);
+        Map<String, Integer> seen = new HashMap<>();
+        for (var rec : visible) seen.merge(rec.value(), 1, Integer::sum);
+        int lost = (int) committed.stream().filter(v -> !seen.containsKey(v)).count();
+        int duplicated = seen.values().stream().mapToInt(n -> n - 1).sum();
+        int abortedReads = (int) seen.keySet().stream().filter(aborted::contains).count();
+        if (lost > 0) violations.add(lost + " message(s) validé(s) perdu(s)");
+        if (duplicated > 0) violations.add(duplicated + " doublon(s)");
+        if (abortedReads > 0) violations.add(abortedReads + " message(s) avorté(s) visibles en read_committed");
+        if (out.summaryLongs("failedSeqs").size() > 0) events.add(out.summaryLongs("failedSeqs").size() + " message(s) en échec après 5 essais");
+        reader.awaitCount(seen.size(), Duration.ofSeconds(20));
+        reader.finish();
+        List<String> concurrent = reader.values();
+        int concurrentDuplicated = concurrent.size() - new HashSet<>(concurrent).size();
+        if (!new HashSet<>(concurrent).equals(seen.keySet())) violations.add("le lecteur concurrent n'a pas vu le même ensemble");
+        if (concurrentDuplicated > 0) violations.add("le lecteur concurrent a lu " + concurrentDuplicated + " doublon(s)");
+        boolean noHanging;
+        try (Admin admin = Admin.create(Topics.adminProps(bootstrap))) {
+            noHanging = ends(admin, topic, IsolationLevel.READ_COMMITTED).equals(ends(admin, topic, IsolationLevel.READ_UNCOMMITTED));
+        }
+        if (!noHanging) violations.add("transaction restée ouverte (LSO ≠ HW)");
+        return new Outcome("producteur", committed.size(), visible.size(), lost, duplicated, abortedReads, 0, new HashSet<>(concurrent).size(),
+                concurrentDuplicated, true, noHanging, true, events, Duration.ofNanos(System.nanoTime() - t0), violations);
+    }
+
     private static String describe(FaultPlan.Rule rule, String what) {
         return what + (rule.fired() ? " (a eu lieu)" : " (n'a pas eu lieu : " + rule.seen() + " requête(s) vue(s))");
     }

@@ -129,6 +129,7 @@ public final class TourCommand implements Callable<Integer> {
         int runs = Math.max(1, trials);
         Path copier = Scenarios.script(Semantic.CONSUMER_EXACTLY_ONCE);
         Program.prepare(copier);
+        Program.prepare(Scenarios.script(Semantic.PRODUCER_EXACTLY_ONCE));
         System.out.println("Démarrage d'un cluster Kafka 4.4.0 de 3 nœuds (RF 3, min.insync.replicas=2) avec le proxy de pannes...");
         int failures = 0;
         try (FaultyKafka kafka = FaultyKafka.start(3)) {
@@ -160,6 +161,24 @@ public final class TourCommand implements Callable<Integer> {
                         failures++;
                         o.violations().forEach(v -> System.out.println("  ✘ " + v));
                     }
+                }
+                System.out.printf("[essai %d/%d, graine %d] producteur exactly-once : 6000 messages en transactions de 20, une sur 7 avortée%n",
+                        t + 1, runs, s);
+                try {
+                    EosBounce.Outcome o = bounce.producer(Scenarios.script(Semantic.PRODUCER_EXACTLY_ONCE), 6000, s);
+                    o.events().forEach(e -> System.out.println("  panne : " + e));
+                    System.out.printf("  validés %d, lus read_committed %d : perdus %d, doublons %d, avortés visibles %d ; lecteur concurrent : "
+                                    + "%d doublon(s) ; aucune transaction pendante : %s ; %.0f s%n", o.input(), o.output(), o.lost(), o.duplicated(),
+                            o.abortedReads(), o.concurrentDuplicated(), o.noHangingTransaction() ? "oui" : "NON", o.took().toMillis() / 1000.0);
+                    if (o.passed()) {
+                        System.out.println("  ✔ rien de validé n'est perdu, rien d'avorté n'est visible");
+                    } else {
+                        failures++;
+                        o.violations().forEach(v -> System.out.println("  ✘ " + v));
+                    }
+                } catch (Exception e) {
+                    System.out.println("  ✘ le scénario n'a pas pu aller au bout : " + Errors.rootMessage(e));
+                    failures++;
                 }
             }
         }
