@@ -366,6 +366,8 @@ public final class EmbeddedKafka implements AutoCloseable {
             // a node stopped on purpose (the lab, eos-bounce): the others log its absence as errors; expected, harmless
             System.setProperty("org.slf4j.simpleLogger.log.kafka.server.ControllerApis", "off");
             System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.controller.ReplicationControlManager", "off");
+            // a loaded 2-core machine makes the controller slow: it says so at ERROR level, and carries on
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.controller.EventPerformanceMonitor", "off");
         }
         System.setProperty("org.slf4j.simpleLogger.logFile", System.getProperty("org.slf4j.simpleLogger.logFile", "System.err"));
     }
