@@ -131,8 +131,9 @@ public final class Program {
             Path classes = Files.createDirectories(Compiled.ROOT.resolve(UUID.randomUUID().toString()));
             String classpath = String.join(File.pathSeparator, deps);
             // JBang's options, plus the encoding the grader has already checked
+            // -proc:none: no annotation processor of a //DEPS jar runs here, in the grader's JVM, as the teacher
             int rc = javac.run(null, OutputStream.nullOutputStream(), OutputStream.nullOutputStream(), "-g", "-parameters",
-                    "-encoding", "UTF-8", "-cp", classpath, "-d", classes.toString(), script.toString());
+                    "-proc:none", "-encoding", "UTF-8", "-cp", classpath, "-d", classes.toString(), script.toString());
             String main = script.getFileName().toString().replaceFirst("\\.java$", "");
             if (rc != 0 || !hasMain(classes, deps, main)) return null;
             List<String> command = new ArrayList<>();
@@ -193,10 +194,13 @@ public final class Program {
      * the launcher prints the java command it would exec, one word per NUL, instead of running it.
      */
     private static Build jbangBuild(Path script) {
-        ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "run", script.toString()),
-                ScriptRunner.root(), Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1",
-                        // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
-                        "JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM)), BUILD_LIMIT);
+        Map<String, String> env = buildEnvironment();
+        env.putAll(Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1",
+                // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
+                "JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM)));
+        // -proc:none: no annotation processor of a //DEPS jar runs while building (a build runs as the teacher)
+        ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "run",
+                "--compile-option=-proc:none", script.toString()), ScriptRunner.root(), env, BUILD_LIMIT, p -> { }, false);
         List<String> words = Arrays.stream(r.stdout().split("\0")).filter(w -> !w.isEmpty()).toList();
         if (r.exitCode() != 0 || words.size() < 2 || !r.stdout().contains("\0")) return Build.failed(r);
         List<String> command = new ArrayList<>();
@@ -204,6 +208,43 @@ public final class Program {
         command.addAll(FAST_JVM);
         command.addAll(words.subList(1, words.size()));
         return new Build(new Program(command), null, r);
+    }
+
+    /**
+     * What JBang needs to build, and nothing else of this JVM's environment (no CI token reaches a build): the path,
+     * home and JDK, the locale, proxies for the downloads of //DEPS, JBang's and the kit's own settings.
+     */
+    static Map<String, String> buildEnvironment() {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        System.getenv().forEach((k, v) -> {
+            if (List.of("PATH", "HOME", "JAVA_HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "XDG_CACHE_HOME", "USER",
+                    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "MAVEN_OPTS").contains(k)
+                    || k.startsWith("JBANG_") || k.startsWith("KIT_")) env.put(k, v);
+        });
+        return env;
+    }
+
+    /** The JDK, jars and class folders this program reads: what a sandbox must let it see. */
+    public List<Path> readable() {
+        List<Path> paths = new ArrayList<>();
+        Path java = Path.of(command.get(0));
+        if (java.getParent() != null && java.getParent().getParent() != null) paths.add(java.getParent().getParent());
+        int i = command.indexOf("-classpath");
+        if (i >= 0 && i + 1 < command.size()) {
+            for (String entry : command.get(i + 1).split(File.pathSeparator)) if (!entry.isBlank()) paths.add(Path.of(entry));
+        }
+        for (String word : command) {
+            if (word.startsWith("-XX:SharedArchiveFile=")) paths.add(Path.of(word.substring("-XX:SharedArchiveFile=".length())));
+            if (word.startsWith("-javaagent:")) paths.add(Path.of(word.substring("-javaagent:".length()).split("=", 2)[0]));
+        }
+        return paths;
+    }
+
+    /** Runs the program with {@code args} in a sandbox's cell: see {@link Sandbox.Cell#run}. */
+    public ScriptRunner.Result run(Sandbox.Cell cell, Duration timeout, Consumer<Process> started, List<String> args) {
+        List<String> all = new ArrayList<>(command);
+        all.addAll(args);
+        return cell.run(all, readable(), timeout, started);
     }
 
     /** Runs the program with {@code args} in its own process, from the kit's root; see {@link ScriptRunner#run}. */
