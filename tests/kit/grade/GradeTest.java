@@ -282,7 +282,10 @@ class GradeTest {
         var suites = doc.getElementsByTagName("testsuite");
         for (int i = 0; i < suites.getLength(); i++) found |= ((org.w3c.dom.Element) suites.item(i)).getAttribute("name").equals("bavard");
         assertTrue(found, "pas de testsuite pour bavard");
-        assertTrue(section("bavard").contains("IllegalStateException: bavard"), section("bavard"));
+        assertTrue(section("bavard").contains("le programme s'est arrêté avec le code 1"), section("bavard"));
+        for (String f : List.of("report.md", "report.csv", "junit.xml")) {
+            assertFalse(reportFiles.get(f).chars().anyMatch(c -> c < 0x20 && c != '\n' && c != '\t'), f + " garde un caractère de contrôle");
+        }
     }
 
     @Test
