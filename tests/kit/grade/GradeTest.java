@@ -63,13 +63,14 @@ class GradeTest {
                 "config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, \"read_committed\");", "config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, \"read_uncommitted\");");
         mistake("offsets-hors-transaction", "ConsumerExactlyOnce",
                 "producer.sendOffsetsToTransaction(next, consumer.groupMetadata());", "",
-                "producer.commitTransaction();\n", "producer.commitTransaction();\n                        consumer.commitSync(next);\n");
+                "                    commit(producer);\n", "                    commit(producer);\n                    consumer.commitSync(next);\n");
         mistake("acks-zero", "ProducerAtLeastOnce",
                 "config.put(ProducerConfig.ACKS_CONFIG, \"all\");", "config.put(ProducerConfig.ACKS_CONFIG, \"0\");");
         mistake("idempotence-laissee", "ProducerAtLeastOnce",
                 "config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);", "config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);");
         mistake("commit-au-lieu-d-abort", "ProducerExactlyOnce",
-                "producer.abortTransaction();\n                        aborted.addAll(batch);", "producer.commitTransaction();\n                        aborted.addAll(batch);");
+                "            producer.abortTransaction();\n            System.out.println(\"transaction \" + transaction + \" AVORTÉE : \"",
+                "            producer.commitTransaction();\n            System.out.println(\"transaction \" + transaction + \" AVORTÉE : \"");
         mistake("retries-en-at-most-once", "ProducerAtMostOnce",
                 "config.put(ProducerConfig.RETRIES_CONFIG, 0);", "config.put(ProducerConfig.RETRIES_CONFIG, 5);",
                 "config.put(ProducerConfig.ACKS_CONFIG, \"0\");", "config.put(ProducerConfig.ACKS_CONFIG, \"all\");");
