@@ -16,8 +16,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,6 +43,13 @@ class GradeTest {
         classDir = Files.createTempDirectory("classe-");
         reportDir = Files.createTempDirectory("rapport-");
         Path root = ScriptRunner.root();
+        // -Dkit.grade.hostilesSeulement=true: only the victim and the hostile submissions (with -Dkit.grade.sansBwrap=true,
+        // the quick way to watch the hostile tests fail: mvn test -Dtest='GradeTest#hostile*' -D…)
+        if (Boolean.getBoolean("kit.grade.hostilesSeulement")) {
+            hostileSubmissions(root);
+            gradeTheClass();
+            return;
+        }
         // the reference: every solution, and every exercise as handed out
         copyAll(root.resolve("solutions"), classDir.resolve("corrige"));
         copyAll(root.resolve("exercises"), classDir.resolve("sujet"));
@@ -54,13 +63,14 @@ class GradeTest {
                 "config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, \"read_committed\");", "config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, \"read_uncommitted\");");
         mistake("offsets-hors-transaction", "ConsumerExactlyOnce",
                 "producer.sendOffsetsToTransaction(next, consumer.groupMetadata());", "",
-                "producer.commitTransaction();\n", "producer.commitTransaction();\n                        consumer.commitSync(next);\n");
+                "                    commit(producer);\n", "                    commit(producer);\n                    consumer.commitSync(next);\n");
         mistake("acks-zero", "ProducerAtLeastOnce",
                 "config.put(ProducerConfig.ACKS_CONFIG, \"all\");", "config.put(ProducerConfig.ACKS_CONFIG, \"0\");");
         mistake("idempotence-laissee", "ProducerAtLeastOnce",
                 "config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);", "config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);");
         mistake("commit-au-lieu-d-abort", "ProducerExactlyOnce",
-                "producer.abortTransaction();\n                        aborted.addAll(batch);", "producer.commitTransaction();\n                        aborted.addAll(batch);");
+                "            producer.abortTransaction();\n            System.out.println(\"transaction \" + transaction + \" AVORTÉE : \"",
+                "            producer.commitTransaction();\n            System.out.println(\"transaction \" + transaction + \" AVORTÉE : \"");
         mistake("retries-en-at-most-once", "ProducerAtMostOnce",
                 "config.put(ProducerConfig.RETRIES_CONFIG, 0);", "config.put(ProducerConfig.RETRIES_CONFIG, 5);",
                 "config.put(ProducerConfig.ACKS_CONFIG, \"0\");", "config.put(ProducerConfig.ACKS_CONFIG, \"all\");");
@@ -87,7 +97,26 @@ class GradeTest {
         Path latin1 = Files.createDirectories(classDir.resolve("pas-utf8")).resolve("ProducerAtMostOnce.java");
         Files.write(latin1, "// é en latin-1\npublic class ProducerAtMostOnce { }".getBytes(StandardCharsets.ISO_8859_1));
 
-        run = ScriptRunner.jbang(Duration.ofMinutes(20), "grade", classDir.toString(), "--report", reportDir.toString(), "--timeout", "20");
+        // one correct exercise out of eight is not 20/20
+        write("un-sur-huit", "ProducerAtMostOnce.java", Files.readString(root.resolve("solutions/ProducerAtMostOnce.java")));
+        // a program that drops message 3 and says so itself (failedSeqs): a loss all the same
+        mistake("menteur", "ProducerAtLeastOnce",
+                "                String value = runId + \"-\" + seq;\n                int thisSeq = seq;\n",
+                "                String value = runId + \"-\" + seq;\n                int thisSeq = seq;\n"
+                        + "                if (seq == 3) { failed.add(seq); sent++; continue; }\n");
+        hostileSubmissions(root);
+        gradeTheClass();
+    }
+
+    private static void gradeTheClass() throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("grade", classDir.toString(), "--report", reportDir.toString(), "--timeout", "20"));
+        // -Dkit.grade.sansBwrap=true: the same class without bubblewrap, to watch the hostile tests fail
+        if (Boolean.getBoolean("kit.grade.sansBwrap")) command.add("--sans-bwrap");
+        run = ScriptRunner.jbang(Duration.ofMinutes(25), Map.of(SECRET_VARIABLE, SECRET), command.toArray(String[]::new));
+        reportFiles = new LinkedHashMap<>();
+        try (var files = Files.list(reportDir)) {
+            for (Path f : files.toList()) reportFiles.put(f.getFileName().toString(), Files.readString(f));
+        }
         csvRows = new LinkedHashMap<>();
         List<String> lines = Files.readAllLines(reportDir.resolve("report.csv"));
         String[] header = lines.get(0).split(",", -1);
@@ -98,6 +127,181 @@ class GradeTest {
         }
         csvRows.put("__header__", header);
         markdown = Files.readString(reportDir.resolve("report.md"));
+    }
+
+    // ---- hostile submissions ------------------------------------------------------------------------------
+
+    private static final String SECRET_VARIABLE = "KIT_SECRET_DE_TEST";
+    private static final String SECRET = "secret-de-test-" + java.util.UUID.randomUUID();
+    private static final String VICTIM_MARKER = "MARQUEUR-VICTIME-" + java.util.UUID.randomUUID();
+    /** The detached child the "orphelin" leaves behind: a sleep with a unique duration, to find it afterwards. */
+    private static final String ORPHAN_SLEEP = "4" + (100000 + new java.util.Random().nextInt(800000)) + ".25";
+    private static String victimSource;
+    private static Map<String, String> reportFiles;
+
+    /**
+     * Programs that follow the exercise's contract but first try to do harm: each attack that works makes itself
+     * seen (an exception carrying what was stolen, a file left behind, a process still running), so that the
+     * assertions below see the harm if it happens.
+     */
+    private static void hostileSubmissions(Path root) throws Exception {
+        String solution = Files.readString(root.resolve("solutions/ProducerAtMostOnce.java"));
+        victimSource = solution.replace("public class ProducerAtMostOnce", "// " + VICTIM_MARKER + "\npublic class ProducerAtMostOnce");
+        write("victime", "ProducerAtMostOnce.java", victimSource);
+        // read another student's file (the original, or the grader's copy of it), then overwrite it
+        hostile("espion", solution, """
+                String wanted = "MARQUEUR" + "-VICTIME-";
+                StringBuilder stolen = new StringBuilder();
+                java.util.List<java.nio.file.Path> roots = new java.util.ArrayList<>(java.util.List.of(java.nio.file.Path.of("%s")));
+                try (var tmp = java.nio.file.Files.list(java.nio.file.Path.of("/tmp"))) {
+                    tmp.filter(p -> p.getFileName().toString().startsWith("kit-")).forEach(roots::add);
+                } catch (Exception e) { }
+                for (java.nio.file.Path r : roots) {
+                    try (var w = java.nio.file.Files.walk(r, 8)) {
+                        for (java.nio.file.Path f : w.filter(x -> x.toString().endsWith(".java")).toList()) {
+                            try {
+                                String text = java.nio.file.Files.readString(f);
+                                int at = text.indexOf(wanted);
+                                if (at < 0) continue;
+                                stolen.append(text, at, Math.min(text.length(), at + 60)).append(' ');
+                                java.nio.file.Files.writeString(f, "// ÉCRASÉ");
+                            } catch (Exception e) { }
+                        }
+                    } catch (Exception e) { }
+                }
+                if (stolen.length() > 0) throw new IllegalStateException("VOLÉ " + stolen);
+                """.formatted(classDir));
+        // write into the report folder, and next to its own original file
+        hostile("pirate", solution, """
+                for (String target : new String[] {"%s/pirate.txt", "%s/pirate/pirate.txt"}) {
+                    try { java.nio.file.Files.writeString(java.nio.file.Path.of(target), "piraté"); } catch (Exception e) { }
+                }
+                """.formatted(reportDir, classDir));
+        // read the teacher's solutions
+        hostile("copieur", solution, """
+                try {
+                    for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("%s/solutions/ProducerAtLeastOnce.java"))) {
+                        if (line.contains("ENABLE_IDEMPOTENCE_CONFIG")) throw new IllegalStateException("SOLUTION LUE " + line.strip());
+                    }
+                } catch (java.io.IOException e) { }
+                """.formatted(root));
+        // print a secret of the teacher's environment: its own, or any process's it can read
+        hostile("fouineur", solution, """
+                StringBuilder found = new StringBuilder();
+                for (String v : System.getenv().values()) if (v.startsWith("secret-de-test-")) found.append(v).append(' ');
+                try (var procs = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+                    for (java.nio.file.Path p : procs.toList()) {
+                        try {
+                            String env = new String(java.nio.file.Files.readAllBytes(p.resolve("environ")));
+                            int at = env.indexOf("secret-de-test-");
+                            if (at >= 0) found.append(env, at, Math.min(env.length(), at + 60)).append(' ');
+                        } catch (Exception e) { }
+                    }
+                } catch (Exception e) { }
+                if (found.length() > 0) throw new IllegalStateException("SECRET " + found);
+                """);
+        // leave a detached child process running after a normal exit
+        hostile("orphelin", solution, """
+                try {
+                    new ProcessBuilder("setsid", "sleep", "%s").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                            .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                } catch (Exception e) { }
+                """.formatted(ORPHAN_SLEEP));
+        // flood stderr with control characters, then fail with more of them in the message
+        hostile("bavard", solution, """
+                StringBuilder junk = new StringBuilder();
+                for (char c = 0; c < 0x20; c++) junk.append(c);
+                junk.append('\\uFFFE').append('\\uFFFF').append('\\u007F');
+                for (int i = 0; i < 2000; i++) System.err.println(junk);
+                if (junk.length() > 0) throw new IllegalStateException("bavard " + junk);
+                """);
+    }
+
+    /** The solution with {@code attack} run first thing in main. */
+    private static void hostile(String student, String solution, String attack) throws Exception {
+        String entry = "    public static void main(String... args) {\n";
+        assertTrue(solution.contains(entry));
+        write(student, "ProducerAtMostOnce.java", solution.replace(entry, entry + attack.indent(8)));
+    }
+
+    private static String everyReport() {
+        return String.join("\n", reportFiles.values()) + "\n" + run.stdout() + "\n" + run.stderr();
+    }
+
+    private static boolean bubblewrap() {
+        return markdown.contains("Isolation des programmes : bubblewrap");
+    }
+
+    @Test
+    void theIsolationUsed_isInTheReport_bubblewrapWhereItWorks() {
+        assertTrue(markdown.contains("Isolation des programmes : "), markdown.substring(0, Math.min(800, markdown.length())));
+        boolean linuxWithBwrap = System.getProperty("os.name").toLowerCase().contains("linux") && !Boolean.getBoolean("kit.grade.sansBwrap")
+                && java.util.Arrays.stream(System.getenv("PATH").split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, "bwrap")));
+        if (linuxWithBwrap) assertTrue(bubblewrap(), "bubblewrap est là : il doit servir\n" + markdown.substring(0, 800));
+    }
+
+    @Test
+    void hostile_cannotReadNorOverwriteAnotherStudentsFile() throws Exception {
+        assertEquals(victimSource, Files.readString(classDir.resolve("victime/ProducerAtMostOnce.java")), "le fichier de la victime a changé");
+        assertEquals("20", cell("victime", "ProducerAtMostOnce"), "la victime est notée sur son propre fichier\n" + section("victime"));
+        assertFalse(everyReport().contains(VICTIM_MARKER), "l'espion a lu le fichier de la victime\n" + section("espion"));
+        assertFalse(everyReport().contains("VOLÉ"), section("espion"));
+    }
+
+    @Test
+    void hostile_cannotWriteIntoTheReportFolder_norOutsideItsOwn() {
+        assertFalse(Files.exists(reportDir.resolve("pirate.txt")), "écrit dans le dossier du rapport");
+        assertFalse(Files.exists(classDir.resolve("pirate/pirate.txt")), "écrit à côté de son fichier rendu");
+        assertEquals(Set.of("report.md", "report.csv", "junit.xml"), reportFiles.keySet());
+    }
+
+    @Test
+    void hostile_cannotReadTheSolutions() {
+        assertFalse(everyReport().contains("SOLUTION LUE"), "le copieur a lu solutions/\n" + section("copieur"));
+        assertEquals("20", cell("copieur", "ProducerAtMostOnce"), "l'attaque échoue, le programme fait son travail\n" + section("copieur"));
+    }
+
+    @Test
+    void hostile_cannotPrintTheTeachersSecret() {
+        assertFalse(everyReport().contains(SECRET), "le secret de l'environnement a fuité\n" + section("fouineur"));
+        assertFalse(everyReport().contains("SECRET secret-de-test"), section("fouineur"));
+    }
+
+    @Test
+    void hostile_leavesNoProcessRunning() {
+        List<String> left = ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> Arrays.asList(a).contains(ORPHAN_SLEEP))
+                .orElse(false)).map(p -> p.pid() + " " + p.info().commandLine().orElse("")).toList();
+        ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> Arrays.asList(a).contains(ORPHAN_SLEEP)).orElse(false))
+                .forEach(ProcessHandle::destroyForcibly);
+        assertEquals(List.of(), left, "un processus lancé par un rendu tourne encore");
+    }
+
+    @Test
+    void hostile_controlCharactersOnStderr_leaveJunitXmlValid() throws Exception {
+        var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(reportDir.resolve("junit.xml").toFile());
+        boolean found = false;
+        var suites = doc.getElementsByTagName("testsuite");
+        for (int i = 0; i < suites.getLength(); i++) found |= ((org.w3c.dom.Element) suites.item(i)).getAttribute("name").equals("bavard");
+        assertTrue(found, "pas de testsuite pour bavard");
+        assertTrue(section("bavard").contains("le programme s'est arrêté avec le code 1"), section("bavard"));
+        for (String f : List.of("report.md", "report.csv", "junit.xml")) {
+            assertFalse(reportFiles.get(f).chars().anyMatch(c -> c < 0x20 && c != '\n' && c != '\t'), f + " garde un caractère de contrôle");
+        }
+    }
+
+    @Test
+    void theMark_isTheMeanOverTheWholeAssignment() {
+        assertEquals("2.5", csvRows.get("un-sur-huit")[1], "un exercice juste sur huit : 2,5/20\n" + section("un-sur-huit"));
+        assertEquals(Exercise.values().length - 1, section("un-sur-huit").split("non rendu", -1).length - 1, section("un-sur-huit"));
+        assertEquals("0", cell("un-sur-huit", "ConsumerExactlyOnce"));
+        assertEquals("20.0", csvRows.get("corrige")[1]);
+    }
+
+    @Test
+    void aLossTheProgramReportsItself_isStillALoss() {
+        assertEquals("0", cell("menteur", "ProducerAtLeastOnce"), section("menteur"));
+        assertTrue(section("menteur").contains("message perdu"), section("menteur"));
+        assertTrue(section("menteur").contains("envoi(s) en échec selon le programme lui-même"), section("menteur"));
     }
 
     @AfterAll
@@ -122,17 +326,18 @@ class GradeTest {
 
     @Test
     void eachClassicMistakeIsCaught_withTheRightExplanation() {
-        Map<String, String> expected = Map.of(
-                "commit-avant-traitement", "validé avant le traitement",
-                "auto-commit", "enable.auto.commit=true",
-                "read-uncommitted", "isolation.level=read_committed",
-                "offsets-hors-transaction", "OffsetCommit",
-                "acks-zero", "acks=0",
-                "idempotence-laissee", "l'idempotence est active",
-                "commit-au-lieu-d-abort", "jamais commitTransaction()",
-                "retries-en-at-most-once", "At-most-once, c'est acks=0 et retries=0",
-                "dedoublonnage-en-memoire", "pas seulement vivre en mémoire",
-                "zombie-qui-plante", "le zombie a planté");
+        Map<String, String> expected = Map.ofEntries(
+                Map.entry("commit-avant-traitement", "validé avant le traitement"),
+                Map.entry("auto-commit", "enable.auto.commit=true"),
+                Map.entry("read-uncommitted", "isolation.level=read_committed"),
+                Map.entry("offsets-hors-transaction", "OffsetCommit"),
+                Map.entry("acks-zero", "acks=0"),
+                Map.entry("idempotence-laissee", "l'idempotence est active"),
+                Map.entry("commit-au-lieu-d-abort", "jamais commitTransaction()"),
+                Map.entry("retries-en-at-most-once", "At-most-once, c'est acks=0 et retries=0"),
+                Map.entry("dedoublonnage-en-memoire", "pas seulement vivre en mémoire"),
+                Map.entry("zombie-qui-plante", "le zombie a planté"),
+                Map.entry("menteur", "message perdu"));
         for (String student : MISTAKES.keySet()) {
             String exercise = MISTAKES.get(student)[0];
             assertTrue(Integer.parseInt(cell(student, exercise)) < 20, student + " doit perdre des points\n" + section(student));

@@ -2,7 +2,10 @@ package kit.grade;
 
 import kit.semantics.Semantic;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /** The exercises of exercises/ (and their solutions/), recognised from the file name. */
@@ -32,6 +35,19 @@ public enum Exercise {
     }
 
     public String fileName() { return className + ".java"; }
+
+    /** The default assignment: every exercise with a file in the kit's exercises/ (all of them if that folder is absent). */
+    public static List<Exercise> assignedByDefault() {
+        Path dir;
+        try {
+            dir = kit.run.ScriptRunner.root().resolve("exercises");
+        } catch (IllegalStateException e) {
+            return List.of(values());
+        }
+        if (!Files.isDirectory(dir)) return List.of(values());
+        List<Exercise> out = Arrays.stream(values()).filter(e -> Files.isRegularFile(dir.resolve(e.fileName()))).toList();
+        return out.isEmpty() ? List.of(values()) : out;
+    }
 
     public static Optional<Exercise> byFileName(String fileName) {
         return Arrays.stream(values()).filter(e -> e.fileName().equals(fileName)).findFirst();

@@ -1,6 +1,7 @@
 package kit.grade;
 
 import kit.faults.FaultyKafka;
+import kit.run.Sandbox;
 import kit.scenarios.Scenarios;
 import kit.util.Errors;
 import kit.util.Folders;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -54,48 +56,132 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--timeout", defaultValue = "60", description = "Secondes accordées à chaque lancement d'un programme (défaut : ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    @Option(names = "--exercises", paramLabel = "A,B,…", split = ",", description = "La consigne : les exercices à rendre "
+            + "(noms de classe, ex. ProducerAtLeastOnce,ConsumerExactlyOnce ; « tous » ou vide : tous ceux de exercises/, le défaut). "
+            + "Un exercice non rendu compte 0 ; la note est la moyenne sur toute la consigne.")
+    List<String> exerciseNames;
+
+    @Option(names = "--format", defaultValue = "texte", description = "En plus du tableau : « gradescope » écrit results.json dans "
+            + "--report ; « vpl » imprime les lignes Grade :=>> et Comment :=>> de Moodle VPL (défaut : ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--etudiant", paramLabel = "NOM", description = "CHEMIN est le dossier d'un seul étudiant (ex. son dépôt, "
+            + "fichiers rangés où il veut), noté sous ce nom : ce que font les modèles de platforms/.")
+    String student;
+
+    @Option(names = "--sans-bwrap", description = "N'isole pas les programmes avec bubblewrap même s'il est là (isolation partielle).")
+    boolean noBwrap;
+
     @Option(names = "-v", description = "Journaux du broker.")
     boolean[] verbose = new boolean[0];
 
     @Spec
     CommandSpec spec;
 
-    /** What to grade: a student's file, or a reason it can't be graded. */
-    record Submission(String student, String exercise, Path file, String notGradable) { }
+    /**
+     * What to grade: a student's file, read once by the grader before anything runs (the snapshot: no program can
+     * change another's source), or a reason it can't be graded.
+     */
+    record Submission(String student, String exercise, Path file, byte[] source, String notGradable) {
+        Submission(String student, String exercise, Path file, String notGradable) {
+            this(student, exercise, file, null, notGradable);
+        }
+    }
+
+    /** Largest source file the grader reads. */
+    static final int MAX_SOURCE_BYTES = 1 << 20;
 
     @Override
     public Integer call() throws Exception {
         if (verbose.length > 0) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
         if (jobs < 1 || jobs > 8) throw new ParameterException(spec.commandLine(), "--jobs doit être entre 1 et 8");
         if (timeoutSeconds < 10) throw new ParameterException(spec.commandLine(), "--timeout doit valoir au moins 10 s");
-        List<Submission> submissions = new ArrayList<>();
+        if (!List.of("texte", "gradescope", "vpl").contains(format)) {
+            throw new ParameterException(spec.commandLine(), "--format : « texte », « gradescope » ou « vpl » (pas « " + format + " »)");
+        }
+        if (format.equals("gradescope") && reportDir == null) {
+            throw new ParameterException(spec.commandLine(), "--format gradescope écrit results.json dans le dossier de --report : donnez-le");
+        }
+        List<Exercise> assignment = assignment(exerciseNames);
+        List<Submission> found = new ArrayList<>();
         for (Path p : paths) {
             if (!Files.exists(p)) throw new ParameterException(spec.commandLine(), "chemin introuvable : " + p);
-            submissions.addAll(discover(p));
+            found.addAll(student != null ? discoverOne(p, student) : discover(p));
         }
+        // the snapshot: every file read now, before any program runs
+        List<Submission> submissions = new ArrayList<>();
+        for (Submission s : found) submissions.add(snapshot(s));
+        Sandbox sandbox = Sandbox.detect(!noBwrap);
         long t0 = System.nanoTime();
-        // the costliest first (stable: student order otherwise), so that the last ones to finish are short
-        List<Submission> runnable = submissions.stream().filter(s -> s.notGradable() == null)
-                .sorted(Comparator.comparingInt((Submission s) -> -exercise(s).runs)).toList();
-        System.out.printf("%d rendu(s) à noter (%d étudiant(s)), %d en parallèle.%n", runnable.size(),
-                submissions.stream().map(Submission::student).distinct().count(), Math.min(jobs, Math.max(1, runnable.size())));
         List<Grader.Grade> grades = new ArrayList<>();
-        submissions.stream().filter(s -> s.notGradable() != null)
-                .forEach(s -> grades.add(Grader.notGradable(s.student(), s.exercise(), s.notGradable())));
-        if (!runnable.isEmpty()) grades.addAll(gradeAll(runnable, t0));
-        GradeReport report = new GradeReport(grades);
+        // the assignment, student by student: a missing file is graded 0, "non rendu"
+        List<String> students = submissions.stream().map(Submission::student).distinct().toList();
+        for (String student : students) {
+            List<Submission> mine = submissions.stream().filter(s -> s.student().equals(student)).toList();
+            boolean nothing = mine.stream().allMatch(s -> s.file() == null && s.exercise().equals("—"));
+            for (Exercise e : assignment) {
+                if (mine.stream().noneMatch(s -> s.exercise().equals(e.className))) {
+                    grades.add(nothing ? Grader.notGradable(student, e.className, Grader.NOT_HANDED_IN + " : dossier vide, aucun fichier .java")
+                            : Grader.notHandedIn(student, e));
+                }
+            }
+        }
+        Set<String> assigned = assignment.stream().map(e -> e.className).collect(Collectors.toSet());
+        for (Submission s : submissions) {
+            if (s.notGradable() != null && !s.exercise().equals("—")) grades.add(Grader.notGradable(s.student(), s.exercise(), s.notGradable()));
+        }
+        List<Submission> outside = submissions.stream().filter(s -> s.notGradable() == null && !assigned.contains(s.exercise())).toList();
+        outside.forEach(s -> System.out.printf("%s/%s : hors de la consigne (--exercises), pas noté%n", s.student(), s.exercise()));
+        // the costliest first (stable: student order otherwise), so that the last ones to finish are short
+        List<Submission> runnable = submissions.stream().filter(s -> s.notGradable() == null && assigned.contains(s.exercise()))
+                .sorted(Comparator.comparingInt((Submission s) -> -exercise(s).runs)).toList();
+        System.out.printf("%d rendu(s) à noter (%d étudiant(s), consigne : %d exercice(s)), %d en parallèle.%n", runnable.size(),
+                students.size(), assignment.size(), Math.min(jobs, Math.max(1, runnable.size())));
+        System.out.println("Isolation : " + sandbox.describe());
+        if (!runnable.isEmpty()) grades.addAll(gradeAll(runnable, t0, sandbox));
+        GradeReport report = new GradeReport(grades, assignment.stream().map(e -> e.className).toList(), sandbox.describe());
         System.out.println();
         System.out.print(report.table());
         if (reportDir != null) {
             report.write(reportDir);
-            System.out.println("Rapports écrits dans " + reportDir + " : report.md, report.csv, junit.xml");
+            if (format.equals("gradescope")) report.writeGradescope(reportDir.resolve("results.json"));
+            System.out.println("Rapports écrits dans " + reportDir + " : report.md, report.csv, junit.xml"
+                    + (format.equals("gradescope") ? ", results.json" : ""));
         }
+        if (format.equals("vpl")) System.out.print(report.vpl());
         boolean allPassed = grades.stream().allMatch(Grader.Grade::passed);
         System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
         return allPassed ? 0 : 1;
     }
 
-    private List<Grader.Grade> gradeAll(List<Submission> runnable, long t0) throws Exception {
+    /** The exercises to hand in: those named, or every exercise of exercises/. */
+    private List<Exercise> assignment(List<String> names) {
+        List<String> given = names == null ? List.of() : names.stream().map(String::strip).filter(n -> !n.isEmpty()).toList();
+        if (given.isEmpty() || given.equals(List.of("tous"))) return Exercise.assignedByDefault();
+        List<Exercise> out = new ArrayList<>();
+        for (String n : given) {
+            Exercise e = Arrays.stream(Exercise.values()).filter(x -> x.className.equalsIgnoreCase(n) || x.fileName().equalsIgnoreCase(n))
+                    .findFirst().orElseThrow(() -> new ParameterException(spec.commandLine(), "--exercises : exercice inconnu « " + n
+                            + " » (connus : " + Arrays.stream(Exercise.values()).map(x -> x.className).collect(Collectors.joining(", ")) + ")"));
+            if (!out.contains(e)) out.add(e);
+        }
+        return out;
+    }
+
+    /** Reads the file now: the grader works on this copy only. */
+    private static Submission snapshot(Submission s) {
+        if (s.file() == null) return s;
+        try {
+            if (Files.size(s.file()) > MAX_SOURCE_BYTES) {
+                return new Submission(s.student(), s.exercise(), s.file(), null, "fichier trop gros (plus de 1 Mio)");
+            }
+            return new Submission(s.student(), s.exercise(), s.file(), Files.readAllBytes(s.file()), null);
+        } catch (IOException e) {
+            return new Submission(s.student(), s.exercise(), s.file(), null, "fichier illisible : " + e.getMessage());
+        }
+    }
+
+    private List<Grader.Grade> gradeAll(List<Submission> runnable, long t0, Sandbox sandbox) throws Exception {
         int workers = Math.min(jobs, runnable.size());
         System.out.println("Démarrage de " + workers + " broker(s) Kafka 4.4.0 avec le proxy de pannes...");
         // one broker per worker: the fault proxy's plan is per cluster, so two submissions never share it
@@ -121,8 +207,8 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                     long start = System.nanoTime();
                     Grader.Grade g;
                     try {
-                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work)
-                                .grade(s.student(), exercise(s), s.file());
+                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox)
+                                .grade(s.student(), exercise(s), s.source());
                     } catch (RuntimeException e) {
                         g = Grader.notGradable(s.student(), s.exercise(), "erreur du correcteur : " + Errors.rootMessage(e));
                     } finally {
@@ -181,10 +267,22 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
         return all;
     }
 
+    /** One student's folder, whatever its layout (a repository: the .java files anywhere below, but in hidden folders). */
+    private List<Submission> discoverOne(Path path, String name) throws IOException {
+        if (name.isBlank() || !name.matches("[\\p{L}\\p{N}._@+-]{1,100}")) {
+            throw new ParameterException(spec.commandLine(), "--etudiant : lettres, chiffres et . _ @ + - seulement (pas « " + name + " »)");
+        }
+        Path abs = path.toAbsolutePath().normalize();
+        if (Files.isRegularFile(abs)) return List.of(submission(name, abs));
+        List<Path> files = javaFiles(abs);
+        if (files.isEmpty()) return List.of(new Submission(name, "—", null, "dossier vide : aucun fichier .java rendu"));
+        return files.stream().map(f -> submission(name, f)).toList();
+    }
+
     private static List<Path> javaFiles(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir, 4)) {
             return s.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().endsWith(".java"))
-                    .filter(f -> !f.toString().contains("/.")).sorted().toList();
+                    .filter(f -> !("/" + dir.relativize(f)).contains("/.")).sorted().toList();
         }
     }
 

@@ -51,6 +51,8 @@ public final class Program {
     });
 
     private final List<String> command;
+    /** The resolved //DEPS of a JBang build, once its class path is reordered (null otherwise). */
+    private List<String> deps;
 
     private Program(List<String> command) { this.command = List.copyOf(command); }
 
@@ -131,14 +133,18 @@ public final class Program {
             Path classes = Files.createDirectories(Compiled.ROOT.resolve(UUID.randomUUID().toString()));
             String classpath = String.join(File.pathSeparator, deps);
             // JBang's options, plus the encoding the grader has already checked
+            // -proc:none: no annotation processor of a //DEPS jar runs here, in the grader's JVM, as the teacher
             int rc = javac.run(null, OutputStream.nullOutputStream(), OutputStream.nullOutputStream(), "-g", "-parameters",
-                    "-encoding", "UTF-8", "-cp", classpath, "-d", classes.toString(), script.toString());
+                    "-proc:none", "-encoding", "UTF-8", "-cp", classpath, "-d", classes.toString(), script.toString());
             String main = script.getFileName().toString().replaceFirst("\\.java$", "");
             if (rc != 0 || !hasMain(classes, deps, main)) return null;
             List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            command.add(java);
             command.addAll(FAST_JVM);
-            command.addAll(List.of("-classpath", classes + File.pathSeparator + classpath, main));
+            command.addAll(Cds.flags(java, deps));
+            // the //DEPS first: the class path the archive was made with must be a prefix of the run's
+            command.addAll(List.of("-classpath", classpath + File.pathSeparator + classes, main));
             return new Build(new Program(command), null, new ScriptRunner.Result(0, "", "", false, false, Duration.ZERO));
         } catch (IOException | RuntimeException e) {
             return null;
@@ -163,6 +169,99 @@ public final class Program {
         }
     }
 
+    /**
+     * AppCDS: one class-data archive per //DEPS set and JDK, made once (and kept in the kit's cache from one
+     * correction to the next) from the JDK's own class list and every class of the //DEPS jars, without running any
+     * program. A run maps the classes already parsed and verified instead of loading them from the jars: the many
+     * short JVMs of a correction spend less CPU starting. KIT_CDS=0 turns it off.
+     */
+    static final class Cds {
+        private static final Map<String, CompletableFuture<Path>> ARCHIVES = new ConcurrentHashMap<>();
+
+        /** The JVM flags that use the archive of these //DEPS, or none if there is none (or it could not be made). */
+        static List<String> flags(String javaBin, List<String> deps) {
+            if ("0".equals(System.getenv("KIT_CDS")) || deps.isEmpty()) return List.of();
+            Path archive;
+            try {
+                archive = ARCHIVES.computeIfAbsent(key(javaBin, deps), k -> CompletableFuture.supplyAsync(() -> dump(javaBin, deps, k), BUILDERS))
+                        .join();
+            } catch (RuntimeException e) {
+                return List.of();
+            }
+            if (archive == null) return List.of();
+            // a stale archive is ignored silently (-Xshare:auto), and the JVM's own messages stay off stdout
+            return List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:disable", "-Xlog:all=error:stderr");
+        }
+
+        private static String key(String javaBin, List<String> deps) {
+            StringBuilder k = new StringBuilder();
+            for (String f : concat(javaBin, deps)) {
+                Path p = Path.of(f);
+                try {
+                    k.append(p.toRealPath()).append('|').append(Files.size(p)).append('|').append(Files.getLastModifiedTime(p).toMillis()).append('\n');
+                } catch (IOException e) {
+                    k.append(f).append('\n');
+                }
+            }
+            try {
+                byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(k.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                return java.util.HexFormat.of().formatHex(h, 0, 12);
+            } catch (java.security.NoSuchAlgorithmException e) {
+                return Integer.toHexString(k.toString().hashCode());
+            }
+        }
+
+        private static List<String> concat(String javaBin, List<String> deps) {
+            List<String> all = new ArrayList<>(List.of(javaBin));
+            all.addAll(deps);
+            return all;
+        }
+
+        private static Path dump(String javaBin, List<String> deps, String key) {
+            try {
+                Path dir = Files.createDirectories(cacheDir().resolve("cds"));
+                Path archive = dir.resolve(key + ".jsa");
+                if (Files.isRegularFile(archive) && Files.size(archive) > 0) return archive;
+                Path list = Files.createTempFile(dir, key, ".classes");
+                List<String> classes = new ArrayList<>();
+                Path jdkList = Path.of(javaBin).toAbsolutePath().getParent().getParent().resolve("lib").resolve("classlist");
+                if (Files.isRegularFile(jdkList)) {
+                    Files.readAllLines(jdkList).stream().filter(l -> !l.startsWith("#") && !l.startsWith("@") && !l.isBlank()).forEach(classes::add);
+                }
+                for (String jar : deps) {
+                    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar)) {
+                        zip.stream().map(java.util.zip.ZipEntry::getName)
+                                .filter(n -> n.endsWith(".class") && !n.startsWith("META-INF/") && !n.endsWith("module-info.class"))
+                                .forEach(n -> classes.add(n.substring(0, n.length() - ".class".length())));
+                    }
+                }
+                Files.write(list, classes);
+                Path tmp = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
+                ScriptRunner.Result r = ScriptRunner.run(List.of(javaBin, "-Xshare:dump", "-XX:SharedClassListFile=" + list,
+                        "-XX:SharedArchiveFile=" + tmp, "-Xlog:disable", "-Xlog:all=error:stderr", "-classpath", String.join(File.pathSeparator, deps)),
+                        dir, Map.of(), BUILD_LIMIT, p -> { }, false);
+                Files.deleteIfExists(list);
+                if (r.exitCode() != 0 || !Files.isRegularFile(tmp)) {
+                    Files.deleteIfExists(tmp);
+                    return null;
+                }
+                Files.move(tmp, archive, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                return archive;
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /** The kit's cache: $KIT_JBANG_CACHE, or $XDG_CACHE_HOME (~/.cache)/kafka-semantiques, as the ./jbang launcher. */
+        private static Path cacheDir() {
+            String kit = System.getenv("KIT_JBANG_CACHE");
+            if (kit != null && !kit.isBlank()) return Path.of(kit);
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+            return base.resolve("kafka-semantiques");
+        }
+    }
+
     /** Where {@link #compileHere} writes, made on first use and removed when this JVM exits. */
     private static final class Compiled {
         static final Path ROOT = create();
@@ -180,6 +279,7 @@ public final class Program {
 
     /** The class path of JBang's command without the script's own jar: the resolved //DEPS (null if it isn't that shape). */
     private List<String> dependencies(Path script) {
+        if (deps != null) return deps;
         int i = command.indexOf("-classpath");
         if (i < 0 || i + 1 >= command.size()) return null;
         List<String> entries = Arrays.asList(command.get(i + 1).split(File.pathSeparator));
@@ -193,17 +293,73 @@ public final class Program {
      * the launcher prints the java command it would exec, one word per NUL, instead of running it.
      */
     private static Build jbangBuild(Path script) {
-        ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "run", script.toString()),
-                ScriptRunner.root(), Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1",
-                        // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
-                        "JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM)), BUILD_LIMIT);
+        Map<String, String> env = buildEnvironment();
+        env.putAll(Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1",
+                // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
+                "JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM)));
+        // -proc:none: no annotation processor of a //DEPS jar runs while building (a build runs as the teacher)
+        ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "run",
+                "--compile-option=-proc:none", script.toString()), ScriptRunner.root(), env, BUILD_LIMIT, p -> { }, false);
         List<String> words = Arrays.stream(r.stdout().split("\0")).filter(w -> !w.isEmpty()).toList();
         if (r.exitCode() != 0 || words.size() < 2 || !r.stdout().contains("\0")) return Build.failed(r);
         List<String> command = new ArrayList<>();
         command.add(words.get(0));
         command.addAll(FAST_JVM);
         command.addAll(words.subList(1, words.size()));
-        return new Build(new Program(command), null, r);
+        Program built = new Program(command);
+        List<String> deps = built.dependencies(script);
+        int cp = command.indexOf("-classpath");
+        if (deps != null && cp > 0) {
+            // as for the builds here: the //DEPS first, then the script's own jar, and the archive of the //DEPS
+            String own = command.get(cp + 1).split(File.pathSeparator, 2)[0];
+            List<String> reordered = new ArrayList<>(command.subList(0, 1 + FAST_JVM.size()));
+            reordered.addAll(Cds.flags(words.get(0), deps));
+            reordered.addAll(command.subList(1 + FAST_JVM.size(), cp));
+            reordered.add("-classpath");
+            reordered.add(String.join(File.pathSeparator, deps) + (deps.isEmpty() ? "" : File.pathSeparator) + own);
+            reordered.addAll(command.subList(cp + 2, command.size()));
+            Program program = new Program(reordered);
+            program.deps = deps;
+            return new Build(program, null, r);
+        }
+        return new Build(built, null, r);
+    }
+
+    /**
+     * What JBang needs to build, and nothing else of this JVM's environment (no CI token reaches a build): the path,
+     * home and JDK, the locale, proxies for the downloads of //DEPS, JBang's and the kit's own settings.
+     */
+    static Map<String, String> buildEnvironment() {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        System.getenv().forEach((k, v) -> {
+            if (List.of("PATH", "HOME", "JAVA_HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "XDG_CACHE_HOME", "USER",
+                    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "MAVEN_OPTS").contains(k)
+                    || k.startsWith("JBANG_") || k.startsWith("KIT_")) env.put(k, v);
+        });
+        return env;
+    }
+
+    /** The JDK, jars and class folders this program reads: what a sandbox must let it see. */
+    public List<Path> readable() {
+        List<Path> paths = new ArrayList<>();
+        Path java = Path.of(command.get(0));
+        if (java.getParent() != null && java.getParent().getParent() != null) paths.add(java.getParent().getParent());
+        int i = command.indexOf("-classpath");
+        if (i >= 0 && i + 1 < command.size()) {
+            for (String entry : command.get(i + 1).split(File.pathSeparator)) if (!entry.isBlank()) paths.add(Path.of(entry));
+        }
+        for (String word : command) {
+            if (word.startsWith("-XX:SharedArchiveFile=")) paths.add(Path.of(word.substring("-XX:SharedArchiveFile=".length())));
+            if (word.startsWith("-javaagent:")) paths.add(Path.of(word.substring("-javaagent:".length()).split("=", 2)[0]));
+        }
+        return paths;
+    }
+
+    /** Runs the program with {@code args} in a sandbox's cell: see {@link Sandbox.Cell#run}. */
+    public ScriptRunner.Result run(Sandbox.Cell cell, Duration timeout, Consumer<Process> started, List<String> args) {
+        List<String> all = new ArrayList<>(command);
+        all.addAll(args);
+        return cell.run(all, readable(), timeout, started);
     }
 
     /** Runs the program with {@code args} in its own process, from the kit's root; see {@link ScriptRunner#run}. */

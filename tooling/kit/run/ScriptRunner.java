@@ -37,10 +37,19 @@ public final class ScriptRunner {
 
     private ScriptRunner() { }
 
-    /** The kit's root folder: -Dkit.root, $KIT_ROOT, or the first parent of the working directory holding jbang-catalog.json. */
+    /**
+     * The kit's root folder: -Dkit.root, $KIT_ROOT, the folder of the ./jbang launcher that started this JVM, or the
+     * first parent of the working directory holding jbang-catalog.json.
+     */
     public static Path root() {
         String prop = System.getProperty("kit.root", System.getenv("KIT_ROOT"));
         if (prop != null && !prop.isBlank()) return Path.of(prop).toAbsolutePath().normalize();
+        // started by the kit's ./jbang launcher from elsewhere (a student's repository in CI): the launcher's folder
+        String launcher = System.getenv("JBANG_LAUNCH_CMD");
+        if (launcher != null && !launcher.isBlank()) {
+            Path kit = Path.of(launcher).toAbsolutePath().normalize().getParent();
+            if (kit != null && Files.exists(kit.resolve("jbang-catalog.json")) && Files.exists(kit.resolve("jbang"))) return kit;
+        }
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null) {
             if (Files.exists(dir.resolve("jbang-catalog.json")) && Files.exists(dir.resolve("jbang"))) return dir;
@@ -72,16 +81,31 @@ public final class ScriptRunner {
     }
 
     public static Result run(List<String> command, Path workDir, Map<String, String> env, Duration timeout, Consumer<Process> started) {
+        return run(command, workDir, env, timeout, started, true);
+    }
+
+    /**
+     * As above; with {@code inheritEnv=false} the process gets {@code env} only, none of this JVM's variables (a student's
+     * program must not see the teacher's tokens). Its standard input is closed at once: nothing to read.
+     */
+    public static Result run(List<String> command, Path workDir, Map<String, String> env, Duration timeout, Consumer<Process> started,
+                             boolean inheritEnv) {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
+        if (!inheritEnv) pb.environment().clear();
         pb.environment().putAll(env);
-        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.redirectInput(ProcessBuilder.Redirect.PIPE);
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
             return new Result(-1, "", "Impossible de lancer " + command.get(0) + " : " + e.getMessage(), false, false,
                     Duration.ofNanos(System.nanoTime() - t0));
+        }
+        try {
+            p.getOutputStream().close();
+        } catch (IOException ignored) {
+            // already gone
         }
         started.accept(p);
         Capture out = new Capture(p.getInputStream());
@@ -95,7 +119,8 @@ public final class ScriptRunner {
             Thread.currentThread().interrupt();
             finished = false;
         }
-        if (!finished) killTree(p.toHandle());
+        // what it started and left behind goes with it, timed out or not
+        killTree(p.toHandle());
         try {
             p.waitFor(10, TimeUnit.SECONDS);
             out.join(5000);

@@ -5,6 +5,8 @@ import kit.util.Errors;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -126,6 +128,31 @@ public final class Topics {
     private static long latest(Admin admin, TopicPartition tp, IsolationLevel level) throws Exception {
         return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(level)).partitionResult(tp)
                 .get(10, TimeUnit.SECONDS).offset();
+    }
+
+    /** Partition 0's end offset (its high watermark), or -1 if it can't be read. */
+    public static long endOffset(String bootstrap, String topic) {
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            return latest(admin, new TopicPartition(topic, 0), IsolationLevel.READ_UNCOMMITTED);
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    /**
+     * The group's committed offset on partition 0 of the topic; -1 if it has none. With requireStable, an offset
+     * committed inside a transaction counts once the transaction is complete, as a restarted consumer would see it.
+     */
+    public static long committedOffset(String bootstrap, String group, String topic) {
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = Admin.create(adminProps(bootstrap))) {
+            var offsets = admin.listConsumerGroupOffsets(Map.of(group, new ListConsumerGroupOffsetsSpec().topicPartitions(List.of(tp))),
+                    new ListConsumerGroupOffsetsOptions().requireStable(true)).partitionsToOffsetAndMetadata(group).get(15, TimeUnit.SECONDS);
+            var at = offsets.get(tp);
+            return at == null ? -1 : at.offset();
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     /** The id of the node leading partition 0 of the topic. */

@@ -1,0 +1,263 @@
+package kit.run;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Where a student's program runs: code written by others, run by the teacher. Each run gets a fresh working folder
+ * inside its submission's own folder (the only place it may write), a private HOME, an allow-listed environment, and
+ * its whole process tree is killed when it ends, normally or not.
+ *
+ * <p>On Linux with bubblewrap ({@code bwrap}), the run also gets its own mount, PID, IPC and UTS namespaces: the
+ * system (/usr, a few files of /etc), the JDK and the jars of its class path are read-only, /tmp is private and
+ * empty, and nothing else of the machine is visible: not the teacher's home, not the kit, not the other submissions,
+ * not the report folder. The network namespace is the host's: the broker listens on loopback, and a new network
+ * namespace would have no route to it. Elsewhere (macOS, Windows, no bwrap), the isolation is partial, and the
+ * report says so.
+ */
+public final class Sandbox {
+
+    public enum Kind { BUBBLEWRAP, PARTIAL, NONE }
+
+    private final Kind kind;
+    private final String why;
+    private final Path bwrap;
+    private final boolean userNamespace;
+
+    private Sandbox(Kind kind, String why, Path bwrap, boolean userNamespace) {
+        this.kind = kind;
+        this.why = why;
+        this.bwrap = bwrap;
+        this.userNamespace = userNamespace;
+    }
+
+    /** Trusted code (the tour's own scripts): no wrapping, the inherited environment, from the kit's root. */
+    public static Sandbox none() { return new Sandbox(Kind.NONE, "", null, false); }
+
+    /** bubblewrap if it is there and works, the partial isolation otherwise; {@code useBwrap=false} forces the latter. */
+    public static Sandbox detect(boolean useBwrap) {
+        if (!useBwrap) return new Sandbox(Kind.PARTIAL, "bubblewrap écarté (--sans-bwrap)", null, false);
+        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+            return new Sandbox(Kind.PARTIAL, "bubblewrap n'existe que sous Linux (ici : " + System.getProperty("os.name") + ")", null, false);
+        }
+        Path found = onPath("bwrap");
+        if (found == null) return new Sandbox(Kind.PARTIAL, "bubblewrap (bwrap) absent : apt-get install bubblewrap", null, false);
+        for (boolean userns : new boolean[] {true, false}) {
+            Sandbox candidate = new Sandbox(Kind.BUBBLEWRAP, "", found, userns);
+            Path probe = null;
+            try {
+                probe = Files.createTempDirectory("kit-sonde-");
+                List<String> command = candidate.wrap(List.of("/usr/bin/true"), List.of(), probe, probe);
+                ScriptRunner.Result r = ScriptRunner.run(command, probe, Map.of("PATH", "/usr/bin:/bin"), Duration.ofSeconds(20),
+                        p -> { }, false);
+                if (r.exitCode() == 0) return candidate;
+            } catch (IOException e) {
+                // next
+            } finally {
+                if (probe != null) kit.util.Folders.deleteRecursively(probe);
+            }
+        }
+        return new Sandbox(Kind.PARTIAL, "bubblewrap présent mais inutilisable ici (espaces de noms utilisateur interdits ?)", null, false);
+    }
+
+    public Kind kind() { return kind; }
+
+    /** In French, for the report: which isolation the runs had. */
+    public String describe() {
+        return switch (kind) {
+            case BUBBLEWRAP -> "bubblewrap : système, JDK et dépendances en lecture seule, /tmp privé, seul le dossier du rendu "
+                    + "en écriture, processus isolés (PID, IPC) ; réseau de la machine (le broker est sur la boucle locale) ; "
+                    + "environnement filtré, HOME privé, arbre de processus tué à la fin de chaque lancement";
+            case PARTIAL -> "partielle (" + why + ") : dossier de travail neuf, environnement filtré, HOME privé, arbre de "
+                    + "processus tué à la fin de chaque lancement ; mais le programme peut lire (et écrire) tout ce que peut "
+                    + "l'utilisateur qui lance la correction";
+            case NONE -> "aucune (scripts du kit)";
+        };
+    }
+
+    /** A submission's folder: the runs' working folders, HOME and any file the grader hands it are made inside. */
+    public Cell cell(Path folder) {
+        try {
+            Path abs = folder.toAbsolutePath().normalize();
+            Files.createDirectories(abs.resolve("home"));
+            return new Cell(abs);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** One submission's folder and its runs. */
+    public final class Cell {
+        private final Path folder;
+        private final AtomicInteger runs = new AtomicInteger();
+
+        private Cell(Path folder) { this.folder = folder; }
+
+        public Path folder() { return folder; }
+
+        public Sandbox sandbox() { return Sandbox.this; }
+
+        /**
+         * Runs {@code command} (a JVM: its first word the java launcher) in a fresh folder of this cell. {@code readable}:
+         * what it must read besides the system (the JDK, the jars and classes of its class path).
+         */
+        public ScriptRunner.Result run(List<String> command, List<Path> readable, Duration timeout, Consumer<Process> started) {
+            Path runDir;
+            try {
+                runDir = Files.createDirectories(folder.resolve("lancements").resolve(String.format("%02d", runs.incrementAndGet())));
+            } catch (IOException e) {
+                return new ScriptRunner.Result(-1, "", "dossier de lancement impossible : " + e.getMessage(), false, false, Duration.ZERO);
+            }
+            String marker = UUID.randomUUID().toString();
+            Map<String, String> env = environment(command, marker, folder);
+            List<String> wrapped = kind == Kind.BUBBLEWRAP ? wrap(command, readable, folder, runDir) : command;
+            try {
+                return ScriptRunner.run(wrapped, runDir, env, timeout, started, false);
+            } finally {
+                killMarked(marker);
+            }
+        }
+    }
+
+    /** The environment of a run: nothing of the teacher's but the locale and time zone. */
+    private static Map<String, String> environment(List<String> command, String marker, Path folder) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", folder.resolve("home").toString());
+        env.put("LANG", "C.UTF-8");
+        for (String k : List.of("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")) {
+            String v = System.getenv(k);
+            if (v != null && v.matches("[A-Za-z0-9_.@/+:-]{1,64}")) env.put(k, v);
+        }
+        Path javaHome = javaHome(command.get(0));
+        if (javaHome != null) env.put("JAVA_HOME", javaHome.toString());
+        env.put("TMPDIR", "/tmp");
+        env.put(MARKER, marker);
+        return env;
+    }
+
+    /** Each run's processes carry this variable: what outlives the run (even detached from it) is found and killed. */
+    static final String MARKER = "KIT_LANCEMENT";
+
+    private static Path javaHome(String java) {
+        Path bin = Path.of(java).toAbsolutePath().getParent();
+        return bin == null ? null : bin.getParent();
+    }
+
+    /** {@code bwrap … -- command}: see the class comment. */
+    private List<String> wrap(List<String> command, List<Path> readable, Path writable, Path workDir) {
+        List<String> b = new ArrayList<>(List.of(bwrap.toString(), "--die-with-parent", "--new-session",
+                "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"));
+        if (userNamespace) b.addAll(List.of("--unshare-user", "--uid", "65534", "--gid", "65534"));
+        b.addAll(List.of("--ro-bind", "/usr", "/usr"));
+        for (String top : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")) {
+            Path p = Path.of(top);
+            try {
+                if (Files.isSymbolicLink(p)) b.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), top));
+                else if (Files.isDirectory(p)) b.addAll(List.of("--ro-bind", top, top));
+            } catch (IOException ignored) {
+                // not there
+            }
+        }
+        // of /etc, only what a JVM reads: name resolution (localhost), time zone, the JDK's own configuration
+        Set<String> etc = new LinkedHashSet<>(List.of("/etc/hosts", "/etc/host.conf", "/etc/nsswitch.conf", "/etc/localtime",
+                "/etc/timezone", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives"));
+        try (Stream<Path> s = Files.list(Path.of("/etc"))) {
+            s.filter(p -> p.getFileName().toString().startsWith("java")).forEach(p -> etc.add(p.toString()));
+        } catch (IOException ignored) {
+            // no /etc
+        }
+        for (String e : etc) if (Files.exists(Path.of(e))) b.addAll(List.of("--ro-bind", e, e));
+        b.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
+        Set<Path> ro = new LinkedHashSet<>();
+        Path javaHome = javaHome(command.get(0));
+        if (javaHome != null) ro.add(javaHome);
+        ro.addAll(readable);
+        for (Path r : ro) {
+            Path abs = r.toAbsolutePath().normalize();
+            if (abs.startsWith("/usr") || abs.startsWith(writable) || !Files.exists(abs)) continue;
+            b.addAll(List.of("--ro-bind", abs.toString(), abs.toString()));
+            try {
+                Path real = abs.toRealPath();
+                if (!real.equals(abs) && !real.startsWith("/usr")) b.addAll(List.of("--ro-bind", real.toString(), real.toString()));
+            } catch (IOException ignored) {
+                // bound as is
+            }
+        }
+        b.addAll(List.of("--bind", writable.toString(), writable.toString(), "--chdir", workDir.toString(), "--"));
+        b.addAll(command);
+        return b;
+    }
+
+    /**
+     * Kills whatever still runs with this run's marker, even detached from the run's process (setsid, a double fork):
+     * on Linux, the variables of each process are in /proc. Elsewhere only the run's descendants are found (by
+     * {@link ScriptRunner}).
+     */
+    static void killMarked(String marker) {
+        Path proc = Path.of("/proc");
+        if (!Files.isDirectory(proc)) return;
+        byte[] wanted = (MARKER + "=" + marker).getBytes(StandardCharsets.UTF_8);
+        long self = ProcessHandle.current().pid();
+        for (int round = 0; round < 3; round++) {
+            List<ProcessHandle> found = new ArrayList<>();
+            try (Stream<Path> s = Files.list(proc)) {
+                s.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+")).forEach(n -> {
+                    long pid = Long.parseLong(n);
+                    if (pid == self) return;
+                    try {
+                        byte[] env = Files.readAllBytes(proc.resolve(n).resolve("environ"));
+                        if (contains(env, wanted)) ProcessHandle.of(pid).ifPresent(found::add);
+                    } catch (IOException | RuntimeException ignored) {
+                        // gone, or not ours
+                    }
+                });
+            } catch (IOException e) {
+                return;
+            }
+            if (found.isEmpty()) return;
+            found.forEach(ProcessHandle::destroyForcibly);
+            for (ProcessHandle h : found) {
+                try { h.onExit().get(2, java.util.concurrent.TimeUnit.SECONDS); } catch (Exception ignored) { }
+            }
+        }
+    }
+
+    /** {@code wanted} as a whole NUL-separated entry of {@code env}. */
+    private static boolean contains(byte[] env, byte[] wanted) {
+        int start = 0;
+        for (int i = 0; i <= env.length; i++) {
+            if (i == env.length || env[i] == 0) {
+                if (i - start == wanted.length && java.util.Arrays.equals(env, start, i, wanted, 0, wanted.length)) return true;
+                start = i + 1;
+            }
+        }
+        return false;
+    }
+
+    private static Path onPath(String name) {
+        String path = System.getenv("PATH");
+        if (path == null) return null;
+        for (String dir : path.split(File.pathSeparator)) {
+            if (dir.isBlank()) continue;
+            Path p = Path.of(dir, name);
+            if (Files.isRegularFile(p) && Files.isExecutable(p)) return p;
+        }
+        return null;
+    }
+}
