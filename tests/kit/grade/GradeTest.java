@@ -64,6 +64,8 @@ class GradeTest {
         mistake("offsets-hors-transaction", "ConsumerExactlyOnce",
                 "producer.sendOffsetsToTransaction(next, consumer.groupMetadata());", "",
                 "                    commit(producer);\n", "                    commit(producer);\n                    consumer.commitSync(next);\n");
+        mistake("sans-relecture", "ConsumerExactlyOnce",
+                "                    rewindToCommitted(consumer);\n", "");
         mistake("acks-zero", "ProducerAtLeastOnce",
                 "config.put(ProducerConfig.ACKS_CONFIG, \"all\");", "config.put(ProducerConfig.ACKS_CONFIG, \"0\");");
         mistake("idempotence-laissee", "ProducerAtLeastOnce",
@@ -331,6 +333,7 @@ class GradeTest {
                 Map.entry("auto-commit", "enable.auto.commit=true"),
                 Map.entry("read-uncommitted", "isolation.level=read_committed"),
                 Map.entry("offsets-hors-transaction", "OffsetCommit"),
+                Map.entry("sans-relecture", "rewindToCommitted"),
                 Map.entry("acks-zero", "acks=0"),
                 Map.entry("idempotence-laissee", "l'idempotence est active"),
                 Map.entry("commit-au-lieu-d-abort", "jamais commitTransaction()"),

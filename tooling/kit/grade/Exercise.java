@@ -15,7 +15,7 @@ public enum Exercise {
     PRODUCER_EXACTLY_ONCE("ProducerExactlyOnce", Semantic.PRODUCER_EXACTLY_ONCE, 5),
     CONSUMER_AT_MOST_ONCE("ConsumerAtMostOnce", Semantic.CONSUMER_AT_MOST_ONCE, 4),
     CONSUMER_AT_LEAST_ONCE("ConsumerAtLeastOnce", Semantic.CONSUMER_AT_LEAST_ONCE, 4),
-    CONSUMER_EXACTLY_ONCE("ConsumerExactlyOnce", Semantic.CONSUMER_EXACTLY_ONCE, 6),
+    CONSUMER_EXACTLY_ONCE("ConsumerExactlyOnce", Semantic.CONSUMER_EXACTLY_ONCE, 7),
     /** Two instances share a transactional.id: the old one must stop on ProducerFencedException. */
     ZOMBIE_FENCING("ZombieFencing", null, 2),
     /** At-least-once delivery made idempotent: the consumer skips keys it has already processed, even after a crash. */

@@ -236,21 +236,26 @@ public final class Grader {
         Scenarios.Result stop = scenarios.consumer(s, file, gracefulStop(true));
         Scenarios.Result wire = scenarios.consumer(s, file, new Scenarios.ConsumerRun("OffsetCommit guetté sur le réseau",
                 List.of(), 0, true, true));
+        Scenarios.Result abortable = scenarios.exactlyOnceAbortable(file);
         int abortedRead = crash.report().abortedRead() + stop.report().abortedRead() + wire.report().abortedRead();
         boolean ran = crash.problem() == null && stop.problem() == null;
         return List.of(
-                check("crash au milieu de la transaction : sortie sans perte ni doublon", 5, crash,
+                check("erreur avortable (TxnOffsetCommit perdus) : avorter, relire le lot, le copier", 4, abortable,
+                        r -> r.lost() == 0 && r.duplicated() == 0, r -> r.describe() + (r.lost() > 0
+                                ? " en un seul lancement : après abortTransaction(), il faut revenir aux derniers offsets validés "
+                                + "(rewindToCommitted) ; sinon le consommateur continue après le lot avorté, qui n'est jamais recopié" : "")),
+                check("crash au milieu de la transaction : sortie sans perte ni doublon", 4, crash,
                         r -> r.lost() == 0 && r.duplicated() == 0, r -> r.describe()
                                 + (r.lost() > 0 ? " : les offsets ont été validés sans la sortie (hors de la transaction ?)" : "")),
-                gracefulCheck(stop, 5),
-                new Check("transactions avortées en entrée : ignorées", 5, ran && abortedRead == 0, !ran ? "pas noté : le programme a échoué"
+                gracefulCheck(stop, 4),
+                new Check("transactions avortées en entrée : ignorées", 4, ran && abortedRead == 0, !ran ? "pas noté : le programme a échoué"
                         : abortedRead == 0 ? "aucun message avorté traité"
                         : abortedRead + " message(s) de transactions avortées traité(s) : il faut isolation.level=read_committed"),
                 wire.offsetCommits() > 0
-                        ? new Check("offsets dans la transaction", 5, false, "le consommateur valide lui-même ses offsets "
+                        ? new Check("offsets dans la transaction", 4, false, "le consommateur valide lui-même ses offsets "
                         + "(requête OffsetCommit vue sur le réseau) : ils sont hors de la transaction. Tué juste avant ce commit, "
                         + "il a laissé " + wire.report().describe() + ". Il faut sendOffsetsToTransaction(), avant commitTransaction()")
-                        : check("offsets dans la transaction", 5, wire, Checker.Report::clean, Checker.Report::describe));
+                        : check("offsets dans la transaction", 4, wire, Checker.Report::clean, Checker.Report::describe));
     }
 
     /** Stops after 4 messages (a clean close, as Ctrl-C would), then a rerun: nothing may be lost or processed twice. */

@@ -322,6 +322,42 @@ public final class Scenarios {
         return how.killOnOffsetCommit() ? r.withOffsetCommits(offsetCommits) : r;
     }
 
+    /** How long the exactly-once consumer's TxnOffsetCommit requests are lost: longer than its max.block.ms (10 s). */
+    static final long ABORTABLE_WINDOW_MS = 11_000;
+
+    /**
+     * An exactly-once consumer meets an abortable error: its TxnOffsetCommit requests (and the client's retries) are
+     * lost for {@link #ABORTABLE_WINDOW_MS}, so sendOffsetsToTransaction times out. Run once, with no rerun to mend
+     * anything: it must abort, go back to the committed offsets and copy the batch again by itself.
+     */
+    public Result exactlyOnceAbortable(Path script) {
+        Semantic s = Semantic.CONSUMER_EXACTLY_ONCE;
+        String id = unique();
+        String topic = "tour-" + id;
+        String output = topic + "-sortie";
+        Topics.create(bootstrap, topic);
+        Topics.create(bootstrap, output);
+        List<String> input = IntStream.rangeClosed(1, 10).mapToObj(i -> id + "-" + i).toList();
+        Topics.fill(bootstrap, topic, input);
+        FaultPlan.Rule rule = faults.add(FaultPlan.Kind.LOSE_REQUEST, org.apache.kafka.common.protocol.ApiKeys.TXN_OFFSET_COMMIT, 1,
+                null, ABORTABLE_WINDOW_MS);
+        ScriptRunner.Result run;
+        boolean fired;
+        try {
+            run = launch(script, List.of("-b", bootstrap, "-t", topic, "-g", "g-" + id, "--idle-ms", "4000",
+                    "--output-topic", output, "--transactional-id", "tx-" + id));
+        } finally {
+            fired = faults.rules().stream().anyMatch(r -> r.id() == rule.id() && r.fired());
+            faults.clear();
+        }
+        String problem = run.exitCode() != 0 ? "le programme a échoué (code " + run.exitCode() + ")"
+                : !fired ? "panne non injectée (aucune requête TxnOffsetCommit)" : null;
+        List<String> processed = Topics.readValues(bootstrap, output, true).stream().map(Checker.ReadValue::value).toList();
+        Checker.Report report = Checker.checkProcessing(input, processed);
+        return result(s, "TxnOffsetCommit perdus " + ABORTABLE_WINDOW_MS / 1000 + " s", input.size(), report, problem, List.of(run), false,
+                s.explanation);
+    }
+
     /** A consumer's --idle-ms on its first try: short, since what decides is the committed offset, not the silence. */
     static final int IDLE_MS = 1000;
 
