@@ -133,7 +133,7 @@ public final class TourCommand implements Callable<Integer> {
         System.out.println("Démarrage d'un cluster Kafka 4.4.0 de 3 nœuds (RF 3, min.insync.replicas=2) avec le proxy de pannes...");
         int failures = 0;
         try (FaultyKafka kafka = FaultyKafka.start(3)) {
-            EosBounce bounce = new EosBounce(kafka, Duration.ofMinutes(5), line -> System.out.println("  " + line));
+            EosBounce bounce = new EosBounce(kafka, Duration.ofMinutes(8), line -> System.out.println("  " + line));
             for (int t = 0; t < runs; t++) {
                 long s = seed + t;
                 for (EosBounce.Plan plan : List.of(EosBounce.Plan.unordered(s), EosBounce.Plan.ordered(s))) {
