@@ -138,10 +138,16 @@ class Kit {
     // ---- Le labo (docs/LABO.md) -----------------------------------------------------------------------------
 
     static HttpResponse<String> labCall(String method, String path, String json) throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(java.net.URI.create(LAB + path)).timeout(Duration.ofSeconds(10));
+        return labCall(method, path, json, Duration.ofSeconds(10));
+    }
+
+    static HttpResponse<String> labCall(String method, String path, String json, Duration timeout) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(java.net.URI.create(LAB + path)).timeout(timeout);
         if (method.equals("POST")) r.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json == null ? "" : json));
         try {
             return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (HttpTimeoutException e) {
+            throw new IllegalStateException("Le labo (" + LAB + ") n'a pas répondu à " + method + " " + path + " en " + timeout.toSeconds() + " s.");
         } catch (java.io.IOException e) {
             throw new IllegalStateException("Le labo ne répond pas sur " + LAB + ". Démarrez-le depuis le dossier du kit : ./jbang broker --faults"
                     + " (ou réglez KAFKA_LAB_CONTROL).");
@@ -169,7 +175,8 @@ class Kit {
 
     /** Affiche le diagramme de séquence des requêtes passées par le labo depuis {@code since} (sans le bruit de fond). */
     static void showTrace(long since) throws Exception {
-        HttpResponse<String> r = labCall("GET", "/api/trace.svg?since=" + since, null);
+        // le premier dessin d'une session réveille le moteur de diagrammes du labo : il peut prendre plusieurs secondes
+        HttpResponse<String> r = labCall("GET", "/api/trace.svg?since=" + since, null, Duration.ofSeconds(60));
         if (r.statusCode() != 200) {
             System.out.println("(diagramme indisponible : " + r.statusCode() + " " + r.body() + ")");
             return;

@@ -137,7 +137,7 @@ Kit.report(Kit.readAll(input, "read_uncommitted"), processed);
 Kit.showTrace(since);'''
 
 CONSUMER_CONFIG = r'''
-boolean commitBeforeProcessing = {flag};  // {why}
+boolean commitBeforeProcessing = {flag};  // true : commit puis traitement (at-most-once) ; false : traitement puis commit (at-least-once)
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("group.id", "{group}-" + topic);
@@ -202,7 +202,8 @@ qui trace tout ce qui passe (`docs/LABO.md`). Démarrez-le dans un terminal, dep
 ```
 
 Il écoute sur `localhost:9092` (Kafka) et `http://localhost:9099` (le contrôle des pannes) ; ailleurs, réglez
-`KAFKA_BOOTSTRAP_SERVERS` et `KAFKA_LAB_CONTROL` avant de lancer Jupyter.
+`KAFKA_BOOTSTRAP_SERVERS` et `KAFKA_LAB_CONTROL` avant de lancer Jupyter. Avec un autre cluster (`docker compose up -d`),
+tout marche sauf les cellules de panne : le proxy de pannes a besoin du broker embarqué.
 """),
         code(MAVEN),
         code("%load shared.jsh"),
@@ -271,7 +272,8 @@ config.put("value.serializer", StringSerializer.class.getName());''', "config"),
         md(f"""
 ## La panne : une requête Produce perdue
 La cellule arme la panne dans le labo (la 3ᵉ requête Produce de notre producteur sera jetée), relance **votre**
-producteur, relit le topic et dessine l'échange. Avec `acks=0`, personne ne le sait : le message est perdu en silence.
+producteur, relit le topic et dessine l'échange. Avec `acks=0`, personne ne le sait : le message est perdu en silence,
+et ceux qui sont partis juste derrière lui sur la connexion que le labo a coupée peuvent l'être aussi.
 {BILAN}
 """),
         producer_fault(1, "lose-request", 3, "le labo jettera la 3e requête Produce de notre producteur (et seulement du nôtre)"),
@@ -319,7 +321,7 @@ réessaie... et le message est écrit deux fois. {BILAN}
         *setup_cells(3),
         md("## La configuration, une clé par ligne"),
         code(r'''
-boolean transactions = true;                // exactly-once : un lot = une transaction
+boolean transactions = true;                // true : un lot = une transaction ; false : le même producteur idempotent, sans transactions
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("client.id", "producteur-" + topic); // un nom à nous : le labo ne visera que ce producteur
@@ -386,7 +388,7 @@ Kit.showTrace(since);''', "panne"),
 """),
         *setup_cells(4),
         md("## La configuration, une clé par ligne"),
-        code(CONSUMER_CONFIG.replace("{flag}", "true").replace("{why}", "at-most-once : commit AVANT traitement")
+        code(CONSUMER_CONFIG.replace("{flag}", "true")
              .replace("{group}", "tp-at-most-once"), "config"),
         md("## Le consommateur : commit, puis traitement\nUne instance lit le topic jusqu'au bout ; `crashAt` la fait « mourir » sur un message, entre le commit et le traitement."),
         code(CONSUMER_LOOP),
@@ -409,7 +411,7 @@ Une nouvelle instance reprend à l'offset validé : le message 5 est sauté. {BI
 """),
         *setup_cells(5),
         md("## La configuration, une clé par ligne"),
-        code(CONSUMER_CONFIG.replace("{flag}", "false").replace("{why}", "at-least-once : traitement, PUIS commit")
+        code(CONSUMER_CONFIG.replace("{flag}", "false")
              .replace("{group}", "tp-at-least-once"), "config"),
         md("## Le consommateur : traitement, puis commit\nUne instance lit le topic jusqu'au bout ; `crashAt` la fait « mourir » sur un message, entre le traitement et le commit."),
         code(CONSUMER_LOOP),
@@ -432,7 +434,7 @@ La nouvelle instance reprend à l'offset validé : elle relit le message 5. {BIL
         *setup_cells(6),
         md("## La configuration, une clé par ligne"),
         code(r'''
-boolean offsetsInTransaction = true;   // exactly-once : l'offset est validé DANS la transaction
+boolean offsetsInTransaction = true;   // true : l'offset est validé DANS la transaction ; false : à part, par le consommateur
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("group.id", "g-exactly-once-" + topic);
