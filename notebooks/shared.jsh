@@ -35,13 +35,19 @@ class Kit {
         return name;
     }
 
+    private static Admin admin;
+
+    /** Un seul client d'administration pour tout le notebook : en créer un par appel coûte une connexion de plus. */
+    static synchronized Admin admin() {
+        if (admin == null) admin = Admin.create(adminConfig());
+        return admin;
+    }
+
     /** Crée un topic à une partition, avec un réplica par nœud (3 au plus). */
     static void createTopic(String name) throws Exception {
-        try (Admin admin = Admin.create(adminConfig())) {
-            // sur 3 nœuds (min.insync.replicas=2), un topic à un seul réplica refuserait tout envoi acks=all
-            int nodes = admin.describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
-            admin.createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes)))).all().get(20, java.util.concurrent.TimeUnit.SECONDS);
-        }
+        // sur 3 nœuds (min.insync.replicas=2), un topic à un seul réplica refuserait tout envoi acks=all
+        int nodes = admin().describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
+        admin().createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes)))).all().get(20, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** Des valeurs uniques « xxxx-1 » … « xxxx-count » : une valeur relue deux fois est un doublon, jamais lue une perte. */
@@ -93,19 +99,17 @@ class Kit {
 
     /** Attend que le dernier offset stable rattrape la fin du log ; une transaction vraiment ouverte le retient, et c'est juste. */
     static void awaitTransactionMarkers(TopicPartition tp) throws Exception {
-        try (Admin admin = Admin.create(adminConfig())) {
-            long deadline = System.currentTimeMillis() + 5000;
-            while (System.currentTimeMillis() < deadline) {
-                long stable = latest(admin, tp, IsolationLevel.READ_COMMITTED);
-                long high = latest(admin, tp, IsolationLevel.READ_UNCOMMITTED);
-                if (stable >= high) return;
-                Thread.sleep(50);
-            }
+        long deadline = System.currentTimeMillis() + 5000;
+        while (System.currentTimeMillis() < deadline) {
+            long stable = latest(tp, IsolationLevel.READ_COMMITTED);
+            long high = latest(tp, IsolationLevel.READ_UNCOMMITTED);
+            if (stable >= high) return;
+            Thread.sleep(50);
         }
     }
 
-    static long latest(Admin admin, TopicPartition tp, IsolationLevel level) throws Exception {
-        return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(level))
+    static long latest(TopicPartition tp, IsolationLevel level) throws Exception {
+        return admin().listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(level))
                 .partitionResult(tp).get(10, java.util.concurrent.TimeUnit.SECONDS).offset();
     }
 
