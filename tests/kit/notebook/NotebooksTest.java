@@ -29,6 +29,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -154,15 +155,16 @@ class NotebooksTest {
     /** What each fault cell's BILAN shows, as committed (one node). */
     @Test
     void faultCells_showTheCountsTheCourseAnnounces() throws Exception {
-        // 01 acks=0, a request lost: lost in silence (the producer counts it sent); the next one may go down the cut
-        // connection too, so « at least one »
+        // 01 acks=0, a request lost: lost in silence (the producer counts it sent). The next one may go down the cut
+        // connection too, lost in silence as well, or fail there and be reported: « at least one », out of 9 or 10
         Bilan b01 = bilan("01-producteur-at-most-once.ipynb");
-        assertTrue(b01.lost() >= 1 && b01.duplicated() == 0 && b01.sent() == 10, "01 : " + b01);
-        assertEquals(new Bilan(10, 11, 0, 1), bilan("02-producteur-at-least-once.ipynb"), "02 : la réponse perdue → un doublon");
-        assertEquals(new Bilan(10, 10, 0, 0), bilan("03-producteur-exactly-once.ipynb"), "03 : ni perte, ni doublon, ni lot avorté lu");
-        assertEquals(new Bilan(10, 9, 1, 0), bilan("04-consommateur-at-most-once.ipynb"), "04 : crash après le commit → une perte");
-        assertEquals(new Bilan(10, 11, 0, 1), bilan("05-consommateur-at-least-once.ipynb"), "05 : crash avant le commit → un doublon");
-        assertEquals(new Bilan(10, 10, 0, 0), bilan("06-consommateur-exactly-once.ipynb"), "06 : crash dans la transaction → ni perte ni doublon");
+        assertAll(   // every notebook's verdict in one run
+                () -> assertTrue(b01.lost() >= 1 && b01.duplicated() == 0 && b01.sent() >= 9 && b01.read() == b01.sent() - b01.lost(), "01 : " + b01),
+                () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("02-producteur-at-least-once.ipynb"), "02 : la réponse perdue → un doublon"),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("03-producteur-exactly-once.ipynb"), "03 : ni perte, ni doublon, ni lot avorté lu"),
+                () -> assertEquals(new Bilan(10, 9, 1, 0), bilan("04-consommateur-at-most-once.ipynb"), "04 : crash après le commit → une perte"),
+                () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("05-consommateur-at-least-once.ipynb"), "05 : crash avant le commit → un doublon"),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("06-consommateur-exactly-once.ipynb"), "06 : crash dans la transaction → ni perte ni doublon"));
     }
 
     /** The « À vous » changes, on three nodes: what the BILAN line becomes. */
@@ -180,12 +182,13 @@ class NotebooksTest {
         for (String nb : A_VOUS.keySet()) after.put(nb, bilan(nb.replace(".ipynb", ".a-vous.ipynb")));
         String all = after.toString();
         Bilan b01 = after.get("01-producteur-at-most-once.ipynb");
-        assertTrue(b01.lost() == 0 && b01.duplicated() == 0 && b01.sent() < 10 && b01.read() == b01.sent(), "01 " + A_VOUS.get("01-producteur-at-most-once.ipynb") + " : " + all);
-        assertEquals(new Bilan(10, 10, 0, 0), after.get("02-producteur-at-least-once.ipynb"), "02 " + A_VOUS.get("02-producteur-at-least-once.ipynb"));
-        assertEquals(new Bilan(10, 15, 0, 0), after.get("03-producteur-exactly-once.ipynb"), "03 " + A_VOUS.get("03-producteur-exactly-once.ipynb"));
-        assertEquals(new Bilan(10, 11, 0, 1), after.get("04-consommateur-at-most-once.ipynb"), "04 " + A_VOUS.get("04-consommateur-at-most-once.ipynb"));
-        assertEquals(new Bilan(10, 9, 1, 0), after.get("05-consommateur-at-least-once.ipynb"), "05 " + A_VOUS.get("05-consommateur-at-least-once.ipynb"));
-        assertEquals(new Bilan(10, 9, 1, 0), after.get("06-consommateur-exactly-once.ipynb"), "06 " + A_VOUS.get("06-consommateur-exactly-once.ipynb"));
+        assertAll(   // every change's verdict in one run
+                () -> assertTrue(b01.lost() == 0 && b01.duplicated() == 0 && b01.sent() < 10 && b01.read() == b01.sent(), "01 " + A_VOUS.get("01-producteur-at-most-once.ipynb") + " : " + all),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), after.get("02-producteur-at-least-once.ipynb"), "02 " + A_VOUS.get("02-producteur-at-least-once.ipynb")),
+                () -> assertEquals(new Bilan(10, 15, 0, 0), after.get("03-producteur-exactly-once.ipynb"), "03 " + A_VOUS.get("03-producteur-exactly-once.ipynb")),
+                () -> assertEquals(new Bilan(10, 11, 0, 1), after.get("04-consommateur-at-most-once.ipynb"), "04 " + A_VOUS.get("04-consommateur-at-most-once.ipynb")),
+                () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("05-consommateur-at-least-once.ipynb"), "05 " + A_VOUS.get("05-consommateur-at-least-once.ipynb")),
+                () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("06-consommateur-exactly-once.ipynb"), "06 " + A_VOUS.get("06-consommateur-exactly-once.ipynb")));
     }
 
     /** Every fault cell shows the exchange as a sequence diagram; on the producers', the lab's lost request or response. */
