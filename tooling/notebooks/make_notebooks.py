@@ -210,15 +210,14 @@ tout marche sauf les cellules de panne : le proxy de pannes a besoin du broker e
         code(r'''
 boolean kafkaOk = false, labOk = false;
 Properties quick = Kit.adminConfig();
-quick.put("request.timeout.ms", 3000);
-quick.put("default.api.timeout.ms", 3000);
-quick.put("socket.connection.setup.timeout.max.ms", 1000);
+quick.put("request.timeout.ms", 5000);       // sans broker, la réponse arrive en 8 s au plus ; sur une machine
+quick.put("default.api.timeout.ms", 8000);   // très chargée, un broker bien là peut mettre quelques secondes
 try (Admin admin = Admin.create(quick)) {
-    int nodes = admin.describeCluster().nodes().get(4, java.util.concurrent.TimeUnit.SECONDS).size();
+    int nodes = admin.describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
     System.out.println("Kafka répond sur " + bootstrap + " : " + nodes + " nœud(s).");
     kafkaOk = true;
 } catch (Exception e) {
-    System.out.println("Aucun broker Kafka sur " + bootstrap + ".");
+    System.out.println("Aucun broker Kafka sur " + bootstrap + " (" + e.getClass().getSimpleName() + ").");
 }
 try {
     HttpResponse<String> status = Kit.labCall("GET", "/api/status", null);
