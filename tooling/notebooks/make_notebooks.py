@@ -3,6 +3,12 @@
 
 Run from anywhere after editing: /usr/bin/python3 tooling/notebooks/make_notebooks.py
 NotebooksTest checks that the committed notebooks are exactly what this script writes, and runs them all.
+
+Notebooks 01-06 talk to the lab (docs/LABO.md: ./jbang broker --faults) and load the Java they share from
+notebooks/shared.jsh. Each has a cell tagged `config` (the client configuration) and one tagged `panne` (arm the fault,
+run the notebook's own code, print the BILAN line, show the sequence diagram). Its « À vous » change is one textual
+edit of the `config` cell, kept in A_VOUS below: the generator writes it both into the « À vous » text and into the
+notebook's metadata (kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it.
 """
 import os
 import pathlib
@@ -17,72 +23,16 @@ SLF4J_NOP = "1.7.36"
 
 MAVEN = f"%maven org.apache.kafka:kafka-clients:{KAFKA}\n%maven org.slf4j:slf4j-nop:{SLF4J_NOP}"
 
-SETUP = '''import org.apache.kafka.clients.admin.*;
-import org.apache.kafka.clients.consumer.*;
-import org.apache.kafka.clients.producer.*;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.*;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.*;
-import java.time.Duration;
-import java.util.*;
-
-String bootstrap = System.getenv().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
-Path kit = Path.of("").toAbsolutePath().getParent(); // le dossier du kit : ce notebook est dans kit/notebooks
-String topic = "nb-" + UUID.randomUUID().toString().substring(0, 8);
-try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
-    admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+# The « À vous » change of each notebook: `before` appears exactly once in its `config` cell and becomes `after`.
+# NotebooksTest asserts how the BILAN line flips when it is applied.
+A_VOUS = {
+    1: {"before": 'config.put("acks", "0");', "after": 'config.put("acks", "all");'},
+    2: {"before": 'config.put("enable.idempotence", false);', "after": 'config.put("enable.idempotence", true);'},
+    3: {"before": "boolean transactions = true;", "after": "boolean transactions = false;"},
+    4: {"before": "boolean commitBeforeProcessing = true;", "after": "boolean commitBeforeProcessing = false;"},
+    5: {"before": "boolean commitBeforeProcessing = false;", "after": "boolean commitBeforeProcessing = true;"},
+    6: {"before": "boolean offsetsInTransaction = true;", "after": "boolean offsetsInTransaction = false;"},
 }
-System.out.println("broker : " + bootstrap + " ; topic de ce notebook : " + topic);
-
-/** Écrit des messages (clé = valeur) avec un producteur acks=all. */
-void fill(String t, List<String> values) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("key.serializer", StringSerializer.class.getName());
-    p.put("value.serializer", StringSerializer.class.getName());
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-        for (String v : values) producer.send(new ProducerRecord<>(t, v, v));
-    }
-}
-
-/** Relit tout un topic, avec le niveau d'isolation demandé. */
-List<String> readAll(String t, String isolation) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("isolation.level", isolation);
-    p.put("key.deserializer", StringDeserializer.class.getName());
-    p.put("value.deserializer", StringDeserializer.class.getName());
-    List<String> values = new ArrayList<>();
-    try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
-        TopicPartition tp = new TopicPartition(t, 0);
-        c.assign(List.of(tp));
-        c.seekToBeginning(List.of(tp));
-        long end = c.endOffsets(List.of(tp)).get(tp);
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (c.position(tp) < end && System.currentTimeMillis() < deadline) c.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
-    }
-    return values;
-}
-
-/** Lance une commande du kit (./jbang ...) dans son propre processus : un crash ne tue pas ce noyau. */
-String kitRun(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(kit.resolve("jbang").toString()));
-    command.addAll(Arrays.asList(args));
-    Process process = new ProcessBuilder(command).directory(kit.toFile()).redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    System.out.print(out);
-    if (process.waitFor() != 0) System.out.println("(code de sortie " + process.exitValue() + ")");
-    return out;
-}'''
-
-
-def fault(scenario, what):
-    return new_code_cell(
-        f'// {what}\n'
-        f'// le tour démarre son propre broker avec le proxy de pannes devant, et compte pertes et doublons\n'
-        f'String out = kitRun("tour", "--scenario", "{scenario}");',
-        metadata={"tags": ["panne"]})
 
 
 def notebook(number, slug, cells):
@@ -90,6 +40,9 @@ def notebook(number, slug, cells):
         "kernelspec": {"name": "java", "display_name": "Java", "language": "java"},
         "language_info": {"name": "java"},
     })
+    if number in A_VOUS:
+        nb.metadata["kit"] = {"a_vous": {"cell": "config", **A_VOUS[number]}}
+        assert sum(c.source.count(A_VOUS[number]["before"]) for c in nb.cells if "config" in c.metadata.get("tags", [])) == 1, number
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{number:02d}-{i:02d}"  # stable ids: the file doesn't change when nothing changed
     return f"{number:02d}-{slug}.ipynb", nb
@@ -99,17 +52,140 @@ def md(text):
     return new_markdown_cell(text.strip())
 
 
-def code(text):
-    return new_code_cell(text.strip())
+def code(text, tag=None):
+    return new_code_cell(text.strip(), metadata={"tags": [tag]} if tag else {})
 
 
-def setup_cells():
-    return [md("## Préparation\nLe client Kafka, un topic neuf pour ce notebook, et deux outils : relire un topic, lancer une commande du kit."),
-            code(MAVEN), code(SETUP)]
+def setup_cells(number):
+    return [md("""
+## Préparation
+Le client Kafka, puis le code commun à tous les notebooks, dans `shared.jsh` : créer et relire un topic, piloter le
+labo, compter pertes et doublons. Enfin, un topic neuf pour ce notebook.
+"""),
+            code(MAVEN),
+            code("%load shared.jsh"),
+            code(f'''
+String topic = Kit.newTopic("nb{number:02d}");
+System.out.println("Kafka : " + bootstrap + " ; labo : " + lab + " ; topic de ce notebook : " + topic);''')]
 
 
-def a_vous(text):
-    return md("## À vous\n" + text.strip())
+def a_vous(number, change, question):
+    edit = A_VOUS[number]
+    return md(f"""
+## À vous
+{change} Dans la cellule de configuration, remplacez
+
+```java
+{edit["before"]}
+```
+par
+```java
+{edit["after"]}
+```
+puis relancez tout le notebook (*Exécuter tout*). {question.strip()}
+""")
+
+
+BILAN = "La dernière ligne, `BILAN envoyés=… lus=… perdus=… doublons=…`, résume la panne (voir `docs/CONTRAT.md`)."
+
+PRODUCER_LOOP = r'''
+/** Envoie count messages, un par requête ; rend ceux que le producteur croit envoyés (aucune erreur revenue). */
+List<String> produce(String to, int count) {
+    List<String> sent = Collections.synchronizedList(new ArrayList<>());
+    List<String> failed = Collections.synchronizedList(new ArrayList<>());
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+        for (String value : Kit.values(count)) {
+            producer.send(new ProducerRecord<>(to, value, value), (metadata, error) -> (error == null ? sent : failed).add(value));
+            producer.flush(); // un message par requête : une panne n'en touchera qu'un
+        }
+    }
+    if (!failed.isEmpty()) System.out.println("erreurs signalées au producteur : " + failed);
+    return sent;
+}
+
+List<String> sent = produce(topic, 5);
+System.out.println("envoyés : " + sent);
+System.out.println("relus   : " + Kit.readAll(topic, "read_uncommitted"));'''
+
+
+def producer_fault(number, kind, nth, what):
+    return code(f'''
+String faultTopic = Kit.newTopic("nb{number:02d}-panne");
+long since = Kit.traceNext();                                     // la trace de cet échange commence ici
+// 1) {what}
+Kit.armFault("{kind}", "Produce", {nth}, config.getProperty("client.id"));
+// 2) notre producteur, celui du dessus, envoie 10 messages
+List<String> sentUnderFault = produce(faultTopic, 10);
+// 3) relire le topic, compter pertes et doublons
+Kit.report(sentUnderFault, Kit.readAll(faultTopic, "read_uncommitted"));
+// 4) le diagramme de séquence de l'échange
+Kit.showTrace(since);''', "panne")
+
+
+CONSUMER_FAULT = r'''
+String input = Kit.newTopic("nb{n}-panne");
+Kit.fill(input, Kit.values(10));
+processed.clear();
+long since = Kit.traceNext();                                     // la trace de cet échange commence ici
+// 1) la panne : cette instance « meurt » sur le 5e message (crash simulé dans le noyau, voir Kit.crash() dans shared.jsh)
+consume(input, 5);
+// 2) une nouvelle instance, même groupe et même group.instance.id, reprend où le groupe en était
+consume(input, 0);
+// 3) relire le topic d'entrée : chaque message a-t-il été traité une fois ?
+Kit.report(Kit.readAll(input, "read_uncommitted"), processed);
+// 4) le diagramme de séquence de l'échange
+Kit.showTrace(since);'''
+
+CONSUMER_CONFIG = r'''
+boolean commitBeforeProcessing = {flag};  // true : commit puis traitement (at-most-once) ; false : traitement puis commit (at-least-once)
+Properties config = new Properties();
+config.put("bootstrap.servers", bootstrap);
+config.put("group.id", "{group}-" + topic);
+config.put("enable.auto.commit", false);    // on contrôle le commit nous-mêmes
+config.put("auto.offset.reset", "earliest"); // sans offset validé pour ce groupe : depuis le début du topic
+// une identité stable : relancée après un crash, l'instance suivante reprend aussitôt la partition
+// (sans cela, le groupe attendrait 45 s que la morte soit déclarée morte)
+config.put("group.instance.id", "consommateur-1");
+config.put("key.deserializer", StringDeserializer.class.getName());
+config.put("value.deserializer", StringDeserializer.class.getName());'''
+
+CONSUMER_LOOP = r'''
+List<String> processed = new ArrayList<>();   // ce que le traitement a vu, d'une instance à l'autre
+
+/** Le traitement : afficher le message (et le noter pour le bilan). */
+void process(ConsumerRecord<String, String> msg) {
+    System.out.println(String.format("[%s p%d@%d] %s", msg.topic(), msg.partition(), msg.offset(), msg.value()));
+    processed.add(msg.value());
+}
+
+/** Une instance du consommateur : lit le topic jusqu'au bout, ou « meurt » sur le message crashAt (0 : jamais). */
+void consume(String from, int crashAt) {
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
+    consumer.subscribe(List.of(from));
+    int n = 0;
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!Kit.caughtUp(consumer) && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
+            n++;
+            Map<TopicPartition, OffsetAndMetadata> next = Map.of(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1));
+            if (commitBeforeProcessing) {
+                // --- AT MOST ONCE : COMMIT AVANT TRAITEMENT ---
+                consumer.commitSync(next);
+                if (n == crashAt) { Kit.crash("après le commit du message " + n + ", avant son traitement", consumer, null); return; }
+                process(msg);                // si ça plante avant, le message est perdu
+            } else {
+                // --- AT LEAST ONCE : TRAITEMENT PUIS COMMIT ---
+                process(msg);                // 1) traitement
+                if (n == crashAt) { Kit.crash("après le traitement du message " + n + ", avant son commit", consumer, null); return; }
+                consumer.commitSync(next);   // 2) commit (on espère que ça n'a pas planté avant...)
+            }
+        }
+    }
+    consumer.close();
+}
+
+Kit.fill(topic, Kit.values(5));
+consume(topic, 0);'''
 
 
 NOTEBOOKS = [
@@ -117,26 +193,41 @@ NOTEBOOKS = [
         md("""
 # 00 — Démarrage : les sémantiques de livraison
 
-Ces notebooks suivent le cours `SEMANTIQUES.md`, une sémantique par notebook. Ils utilisent un vrai
-broker Kafka 4.4.0 : démarrez-le dans un terminal, depuis le dossier du kit, avec `./jbang broker`
-(ou `docker compose up -d`). Il écoute sur `localhost:9092` ; ailleurs, réglez `KAFKA_BOOTSTRAP_SERVERS`.
+Ces notebooks suivent le cours `SEMANTIQUES.md`, une sémantique par notebook. Ils utilisent **le labo** : un vrai
+broker Kafka 4.4.0 avec, devant lui, un proxy qui sait perdre une requête ou une réponse quand on le lui demande, et
+qui trace tout ce qui passe (`docs/LABO.md`). Démarrez-le dans un terminal, depuis le dossier du kit :
+
+```bash
+./jbang broker --faults              # ou ./jbang broker --faults --brokers 3
+```
+
+Il écoute sur `localhost:9092` (Kafka) et `http://localhost:9099` (le contrôle des pannes) ; ailleurs, réglez
+`KAFKA_BOOTSTRAP_SERVERS` et `KAFKA_LAB_CONTROL` avant de lancer Jupyter. Avec un autre cluster (`docker compose up -d`),
+tout marche sauf les cellules de panne : le proxy de pannes a besoin du broker embarqué.
 """),
         code(MAVEN),
-        code('''
-import org.apache.kafka.clients.admin.*;
-import java.util.*;
-import java.util.concurrent.TimeUnit;
-
-String bootstrap = System.getenv().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
-Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "request.timeout.ms", 3000,
-        "default.api.timeout.ms", 3000, "socket.connection.setup.timeout.max.ms", 1000);
-try (Admin admin = Admin.create(config)) {
-    int nodes = admin.describeCluster().nodes().get(4, TimeUnit.SECONDS).size();
-    System.out.println("Broker joignable sur " + bootstrap + " : " + nodes + " nœud(s). Vous pouvez continuer.");
+        code("%load shared.jsh"),
+        code(r'''
+boolean kafkaOk = false, labOk = false;
+Properties quick = Kit.adminConfig();
+quick.put("request.timeout.ms", 5000);       // sans broker, la réponse arrive en 8 s au plus ; sur une machine
+quick.put("default.api.timeout.ms", 8000);   // très chargée, un broker bien là peut mettre quelques secondes
+try (Admin admin = Admin.create(quick)) {
+    int nodes = admin.describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
+    System.out.println("Kafka répond sur " + bootstrap + " : " + nodes + " nœud(s).");
+    kafkaOk = true;
 } catch (Exception e) {
-    System.out.println("Aucun broker sur " + bootstrap + ". Démarrez-en un depuis le dossier du kit : ./jbang broker");
-    System.out.println("(ou docker compose up -d), puis relancez cette cellule.");
-}'''),
+    System.out.println("Aucun broker Kafka sur " + bootstrap + " (" + e.getClass().getSimpleName() + ").");
+}
+try {
+    HttpResponse<String> status = Kit.labCall("GET", "/api/status", null);
+    labOk = status.statusCode() == 200;
+    System.out.println("Le labo répond sur " + lab + (labOk ? "." : " par une erreur " + status.statusCode() + " : " + status.body()));
+} catch (IllegalStateException e) {
+    System.out.println("Aucun labo sur " + lab + ".");
+}
+if (kafkaOk && labOk) System.out.println("Tout est prêt : vous pouvez continuer.");
+else System.out.println("Démarrez le labo depuis le dossier du kit : ./jbang broker --faults (ou --faults --brokers 3), puis relancez cette cellule.");'''),
         md("""
 ## Qu'est-ce qu'une sémantique de livraison ?
 
@@ -151,10 +242,10 @@ garantit malgré ces pannes :
 | **exactly-once** (exactement une fois) | idempotence + `transactional.id` + transactions | offsets dans la transaction, `read_committed` |
 
 Sur un broker en bonne santé, les trois se ressemblent : tout arrive une fois. Chaque notebook
-provoque donc **la panne** qui montre la limite de la garantie, et compte ce qui a été perdu ou
-dupliqué.
+provoque donc **la panne** qui montre la limite de la garantie, avec votre propre code, puis compte ce qui a été perdu
+ou dupliqué et dessine l'échange entre les clients et le broker.
 """),
-        a_vous("Quelle sémantique choisiriez-vous pour des relevés de température ? pour des virements bancaires ? Pourquoi ?"),
+        md("## À vous\nQuelle sémantique choisiriez-vous pour des relevés de température ? pour des virements bancaires ? Pourquoi ?"),
     ]),
     notebook(1, "producteur-at-most-once", [
         md("""
@@ -163,27 +254,30 @@ dupliqué.
 > acks=0 : le broker ne confirme jamais → le producteur considère le message « envoyé » dès qu'il
 > part sur le réseau. retries=0 : s'il y a un souci, aucun ré-essai → le message peut être perdu.
 """),
-        *setup_cells(),
+        *setup_cells(1),
         md("## La configuration, une clé par ligne"),
-        code('''
+        code(r'''
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
+config.put("client.id", "producteur-" + topic); // un nom à nous : le labo ne visera que ce producteur
 config.put("acks", "0");                  // le broker ne confirme jamais
 config.put("retries", 0);                 // aucun ré-essai : un souci, et le message est perdu
 config.put("linger.ms", 0);               // on envoie tout de suite
 config.put("enable.idempotence", false);  // ni idempotence ni transactions
 config.put("key.serializer", StringSerializer.class.getName());
-config.put("value.serializer", StringSerializer.class.getName());'''),
-        md("## Sur le broker"),
-        code('''
-try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-    for (int i = 1; i <= 5; i++) producer.send(new ProducerRecord<>(topic, "amo-" + i, "amo-" + i));
-    producer.flush();
-}
-System.out.println("relus : " + readAll(topic, "read_uncommitted"));'''),
-        md("## La panne : une requête Produce perdue\nLe proxy de pannes jette la 3ᵉ requête Produce. Avec `acks=0`, personne ne le sait : le message est perdu."),
-        fault("producer-at-most-once", "une requête perdue : at-most-once ne réessaie pas → perte"),
-        a_vous("Passez `acks` à `all` dans la configuration ci-dessus : que devient la requête perdue ? Le producteur le sait-il ?"),
+config.put("value.serializer", StringSerializer.class.getName());''', "config"),
+        md("## Le producteur\nIl envoie un message par requête (un `flush()` après chaque envoi), et rend ceux qu'il croit envoyés : ceux pour lesquels aucune erreur n'est revenue."),
+        code(PRODUCER_LOOP),
+        md(f"""
+## La panne : une requête Produce perdue
+La cellule arme la panne dans le labo (la 3ᵉ requête Produce de notre producteur sera jetée), relance **votre**
+producteur, relit le topic et dessine l'échange. Avec `acks=0`, personne ne le sait : le message est perdu en silence,
+et ceux qui sont partis juste derrière lui sur la connexion que le labo a coupée peuvent l'être aussi.
+{BILAN}
+"""),
+        producer_fault(1, "lose-request", 3, "le labo jettera la 3e requête Produce de notre producteur (et seulement du nôtre)"),
+        a_vous(1, "Demandez un accusé de réception.",
+               "La requête est toujours perdue : le producteur le sait-il, cette fois ? Le message compte-t-il encore parmi les « perdus » ?"),
     ]),
     notebook(2, "producteur-at-least-once", [
         md("""
@@ -192,31 +286,28 @@ System.out.println("relus : " + readAll(topic, "read_uncommitted"));'''),
 > acks=all : le producteur attend que tous les réplicas confirment. retries>0 : on réessaie si un
 > envoi échoue. enable.idempotence=False : les réessais peuvent générer des doublons (mais aucune perte).
 """),
-        *setup_cells(),
+        *setup_cells(2),
         md("## La configuration, une clé par ligne"),
-        code('''
+        code(r'''
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
+config.put("client.id", "producteur-" + topic); // un nom à nous : le labo ne visera que ce producteur
 config.put("acks", "all");                // on attend l'accusé du leader et des réplicas
 config.put("retries", 5);                 // on réessaie si une erreur survient
 config.put("linger.ms", 5);               // petit délai de lot, pour la performance
 config.put("enable.idempotence", false);  // pas d'idempotence → doublons possibles
 config.put("key.serializer", StringSerializer.class.getName());
-config.put("value.serializer", StringSerializer.class.getName());'''),
-        md("## Sur le broker"),
-        code('''
-List<String> acked = Collections.synchronizedList(new ArrayList<>());
-try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-    for (int i = 1; i <= 5; i++) {
-        String value = "alo-" + i;
-        producer.send(new ProducerRecord<>(topic, value, value), (metadata, error) -> { if (error == null) acked.add(value); });
-    }
-    producer.flush(); // tout ce qui est en mémoire part avant de quitter
-}
-System.out.println("acquittés : " + acked + "\\nrelus : " + readAll(topic, "read_uncommitted"));'''),
-        md("## La panne : une réponse perdue\nLe broker écrit le lot, mais sa réponse se perd. Le producteur réessaie... et le lot est écrit deux fois."),
-        fault("producer-at-least-once", "une réponse perdue : le réessai réécrit un lot déjà écrit → doublon"),
-        a_vous("Activez `enable.idempotence` : le doublon disparaît-il ? Pourquoi le broker peut-il le reconnaître ?"),
+config.put("value.serializer", StringSerializer.class.getName());''', "config"),
+        md("## Le producteur\nIl envoie un message par requête (un `flush()` après chaque envoi : tout ce qui est en mémoire part), et rend ceux que le broker a acquittés."),
+        code(PRODUCER_LOOP),
+        md(f"""
+## La panne : une réponse perdue
+Le broker écrit le message, mais le labo perd sa réponse (la 3ᵉ requête Produce de notre producteur). Le producteur
+réessaie... et le message est écrit deux fois. {BILAN}
+"""),
+        producer_fault(2, "lose-response", 3, "le labo perdra la réponse à la 3e requête Produce de notre producteur"),
+        a_vous(2, "Activez l'idempotence.",
+               "Le doublon disparaît-il ? Regardez le diagramme : qu'est-ce qui permet au broker de reconnaître le réessai ?"),
     ]),
     notebook(3, "producteur-exactly-once", [
         md("""
@@ -226,35 +317,66 @@ System.out.println("acquittés : " + acked + "\\nrelus : " + readAll(topic, "rea
 > transactional.id : identifiant unique et stable → atomicité et reprise après crash sans doublons
 > visibles. Côté lecture : isolation.level=read_committed pour ignorer les lots non validés.
 """),
-        *setup_cells(),
+        *setup_cells(3),
         md("## La configuration, une clé par ligne"),
-        code('''
+        code(r'''
+boolean transactions = true;                // true : un lot = une transaction ; false : le même producteur idempotent, sans transactions
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
+config.put("client.id", "producteur-" + topic); // un nom à nous : le labo ne visera que ce producteur
 config.put("acks", "all");                  // confirmations complètes
 config.put("enable.idempotence", true);     // requis pour l'exactly-once
 config.put("retries", Integer.MAX_VALUE);   // réessais agressifs, sans doublons
 config.put("linger.ms", 5);
-config.put("transactional.id", "tx-" + topic); // active les transactions (unique et stable)
+if (transactions) config.put("transactional.id", "tx-" + topic); // active les transactions (unique et stable)
 config.put("key.serializer", StringSerializer.class.getName());
-config.put("value.serializer", StringSerializer.class.getName());'''),
-        md("## Sur le broker : une transaction validée, une avortée"),
-        code('''
-try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-    producer.initTransactions();                 // 1) une fois : isole les zombies
-    producer.beginTransaction();                 // 2) une transaction par lot
-    for (int i = 1; i <= 3; i++) producer.send(new ProducerRecord<>(topic, "valide-" + i, "valide-" + i));
-    producer.commitTransaction();                // 3a) tout le lot devient visible
-    producer.beginTransaction();
-    for (int i = 1; i <= 2; i++) producer.send(new ProducerRecord<>(topic, "avorte-" + i, "avorte-" + i));
-    producer.flush();
-    producer.abortTransaction();                 // 3b) rien du lot ne sera visible en read_committed
+config.put("value.serializer", StringSerializer.class.getName());''', "config"),
+        md("## Le producteur : trois lots, le deuxième avorté\nL'application refuse le lot 2 et l'avorte ; le producteur rend les messages des lots validés."),
+        code(r'''
+/** Trois lots de 5 messages, une transaction par lot ; le lot 2 est avorté. Rend les messages des lots validés. */
+List<String> produce(String to) {
+    List<String> all = Kit.values(15);
+    List<String> committed = new ArrayList<>();
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+        if (transactions) producer.initTransactions();              // 1) une fois : isole les zombies
+        for (int batch = 1; batch <= 3; batch++) {
+            List<String> batchValues = all.subList(5 * (batch - 1), 5 * batch);
+            if (transactions) producer.beginTransaction();          // 2) une transaction par lot
+            for (String v : batchValues) producer.send(new ProducerRecord<>(to, v, v));
+            producer.flush();
+            if (batch == 2) {
+                if (transactions) producer.abortTransaction();      // 3b) rien du lot ne sera visible en read_committed
+            } else {
+                if (transactions) producer.commitTransaction();     // 3a) tout le lot devient visible
+                committed.addAll(batchValues);
+            }
+        }
+    }
+    return committed;
 }
-System.out.println("read_committed   : " + readAll(topic, "read_committed"));
-System.out.println("read_uncommitted : " + readAll(topic, "read_uncommitted"));'''),
-        md("## La panne : une réponse perdue\nLa même panne qui doublait le producteur at-least-once : ici, le réessai porte le même numéro de séquence, le broker l'écarte."),
-        fault("producer-exactly-once", "une réponse perdue : l'idempotence écarte le réessai → ni perte ni doublon"),
-        a_vous("Relancez la cellule des transactions sans `producer.flush()` avant `abortTransaction()` : que voit `read_uncommitted` ? Pourquoi ?"),
+
+List<String> committed = produce(topic);
+System.out.println("validés          : " + committed);
+System.out.println("read_committed   : " + Kit.readAll(topic, "read_committed"));
+System.out.println("read_uncommitted : " + Kit.readAll(topic, "read_uncommitted"));'''),
+        md(f"""
+## La panne : une réponse perdue
+La même panne qui doublait le producteur at-least-once : ici, le réessai porte le même numéro de séquence, le broker
+l'écarte. Le topic est relu en `read_committed`, comme le ferait un consommateur exactly-once. {BILAN}
+"""),
+        code(r'''
+String faultTopic = Kit.newTopic("nb03-panne");
+long since = Kit.traceNext();                                     // la trace de cet échange commence ici
+// 1) le labo perdra la réponse à la 1re requête Produce de notre producteur
+Kit.armFault("lose-response", "Produce", 1, config.getProperty("client.id"));
+// 2) notre producteur, celui du dessus : trois lots, le deuxième avorté
+List<String> committedUnderFault = produce(faultTopic);
+// 3) relire le topic comme un consommateur exactly-once, compter
+Kit.report(committedUnderFault, Kit.readAll(faultTopic, "read_committed"));
+// 4) le diagramme de séquence de l'échange
+Kit.showTrace(since);''', "panne"),
+        a_vous(3, "Retirez les transactions.",
+               "Que devient le lot que l'application a « avorté » ? Le lecteur en `read_committed` peut-il encore l'écarter ?"),
     ]),
     notebook(4, "consommateur-at-most-once", [
         md("""
@@ -263,36 +385,21 @@ System.out.println("read_uncommitted : " + readAll(topic, "read_uncommitted"));'
 > On valide (commit) l'offset avant de traiter → en cas de crash après le commit, le message est
 > perdu (donc « au plus une fois »).
 """),
-        *setup_cells(),
+        *setup_cells(4),
         md("## La configuration, une clé par ligne"),
-        code('''
-fill(topic, List.of("m-1", "m-2", "m-3", "m-4", "m-5"));
-Properties config = new Properties();
-config.put("bootstrap.servers", bootstrap);
-config.put("group.id", "tp-at-most-once-" + topic);
-config.put("enable.auto.commit", false);    // on contrôle le commit nous-mêmes
-config.put("auto.offset.reset", "earliest");
-config.put("key.deserializer", StringDeserializer.class.getName());
-config.put("value.deserializer", StringDeserializer.class.getName());'''),
-        md("## Sur le broker : commit, puis traitement"),
-        code('''
-try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
-    consumer.subscribe(List.of(topic));
-    int processed = 0;
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (processed < 5 && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
-            // --- AT MOST ONCE : COMMIT AVANT TRAITEMENT ---
-            consumer.commitSync(Map.of(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1)));
-            // puis seulement on traite (si ça plante ici, le message est perdu)
-            System.out.printf("[%s p%d@%d] %s%n", msg.topic(), msg.partition(), msg.offset(), msg.value());
-            processed++;
-        }
-    }
-}'''),
-        md("## La panne : un crash entre le commit et le traitement\nLe script du kit s'arrête brutalement (comme `kill -9`) au 5ᵉ message, juste après son commit. À la relance, l'offset validé le fait sauter."),
-        fault("consumer-at-most-once", "crash après le commit du message 5, avant son traitement, puis relance → perte"),
-        a_vous("Dans quel cas une perte est-elle acceptable ? Que se passe-t-il si on échange les deux lignes du traitement et du commit ?"),
+        code(CONSUMER_CONFIG.replace("{flag}", "true")
+             .replace("{group}", "tp-at-most-once"), "config"),
+        md("## Le consommateur : commit, puis traitement\nUne instance lit le topic jusqu'au bout ; `crashAt` la fait « mourir » sur un message, entre le commit et le traitement."),
+        code(CONSUMER_LOOP),
+        md(f"""
+## La panne : un crash entre le commit et le traitement
+Pas de panne réseau ici : c'est le consommateur qui meurt, au 5ᵉ message, juste après son commit. Le crash est simulé
+dans le noyau (qui, lui, survit) : l'instance abandonne ses clients comme un processus tué, sans rien valider de plus.
+Une nouvelle instance reprend à l'offset validé : le message 5 est sauté. {BILAN}
+"""),
+        code(CONSUMER_FAULT.replace("{n}", "04"), "panne"),
+        a_vous(4, "Échangez le commit et le traitement.",
+               "Le crash a lieu au même endroit, entre les deux étapes : que deviennent les pertes et les doublons ?"),
     ]),
     notebook(5, "consommateur-at-least-once", [
         md("""
@@ -301,35 +408,20 @@ try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
 > On traite d'abord, puis on commit l'offset. En cas de crash entre les deux, le message sera
 > re-livré ⇒ possible doublon, mais pas de perte.
 """),
-        *setup_cells(),
+        *setup_cells(5),
         md("## La configuration, une clé par ligne"),
-        code('''
-fill(topic, List.of("m-1", "m-2", "m-3", "m-4", "m-5"));
-Properties config = new Properties();
-config.put("bootstrap.servers", bootstrap);
-config.put("group.id", "tp-at-least-once-" + topic);
-config.put("enable.auto.commit", false);    // on gère le commit nous-mêmes
-config.put("auto.offset.reset", "earliest");
-config.put("key.deserializer", StringDeserializer.class.getName());
-config.put("value.deserializer", StringDeserializer.class.getName());'''),
-        md("## Sur le broker : traitement, puis commit"),
-        code('''
-try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
-    consumer.subscribe(List.of(topic));
-    int processed = 0;
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (processed < 5 && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
-            System.out.printf("[%s p%d@%d] %s%n", msg.topic(), msg.partition(), msg.offset(), msg.value()); // 1) traitement
-            processed++;
-            // on espère que ça n'a pas planté...
-            consumer.commitSync(Map.of(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1))); // 2) commit
-        }
-    }
-}'''),
-        md("## La panne : un crash entre le traitement et le commit\nLe message 5 est traité, puis le processus meurt avant son commit : la relance le relit."),
-        fault("consumer-at-least-once", "crash après le traitement du message 5, avant son commit, puis relance → doublon"),
-        a_vous("Comment rendre le traitement idempotent ? (indice : l'exercice `DedupConsumer` retient les clés déjà traitées)"),
+        code(CONSUMER_CONFIG.replace("{flag}", "false")
+             .replace("{group}", "tp-at-least-once"), "config"),
+        md("## Le consommateur : traitement, puis commit\nUne instance lit le topic jusqu'au bout ; `crashAt` la fait « mourir » sur un message, entre le traitement et le commit."),
+        code(CONSUMER_LOOP),
+        md(f"""
+## La panne : un crash entre le traitement et le commit
+Le message 5 est traité, puis le consommateur meurt avant son commit (crash simulé dans le noyau, sans rien valider).
+La nouvelle instance reprend à l'offset validé : elle relit le message 5. {BILAN}
+"""),
+        code(CONSUMER_FAULT.replace("{n}", "05"), "panne"),
+        a_vous(5, "Échangez le traitement et le commit.",
+               "Que deviennent les pertes et les doublons ? Comment rendre le traitement idempotent, plutôt ? (indice : l'exercice `DedupConsumer` retient les clés déjà traitées)"),
     ]),
     notebook(6, "consommateur-exactly-once", [
         md("""
@@ -338,49 +430,87 @@ try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
 > Il faut « commit » les offsets dans une transaction Kafka (via un producteur transactionnel) : si
 > l'appli tombe, Kafka garantit que soit tes offsets ont été committés (message traité), soit rien.
 """),
-        *setup_cells(),
+        *setup_cells(6),
         md("## La configuration, une clé par ligne"),
-        code('''
-fill(topic, List.of("m-1", "m-2", "m-3", "m-4", "m-5"));
-String output = topic + "-sortie";
+        code(r'''
+boolean offsetsInTransaction = true;   // true : l'offset est validé DANS la transaction ; false : à part, par le consommateur
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("group.id", "g-exactly-once-" + topic);
 config.put("enable.auto.commit", false);
 config.put("auto.offset.reset", "earliest");
 config.put("isolation.level", "read_committed");   // pour ignorer les transactions avortées
+// une identité stable : relancée après un crash, l'instance suivante reprend aussitôt la partition
+config.put("group.instance.id", "consommateur-1");
 config.put("key.deserializer", StringDeserializer.class.getName());
 config.put("value.deserializer", StringDeserializer.class.getName());
 Properties producerConfig = new Properties();
 producerConfig.put("bootstrap.servers", bootstrap);
 producerConfig.put("transactional.id", "txn-consumer-" + topic); // unique et stable (idempotence implicite)
 producerConfig.put("key.serializer", StringSerializer.class.getName());
-producerConfig.put("value.serializer", StringSerializer.class.getName());'''),
-        md("## Sur le broker : lire, écrire la sortie et valider l'offset dans la même transaction"),
-        code('''
-try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
-     KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig)) {
-    producer.initTransactions();   // obligatoire avant toute transaction
-    consumer.subscribe(List.of(topic));
-    int processed = 0;
+producerConfig.put("value.serializer", StringSerializer.class.getName());''', "config"),
+        md("## Le consommateur : lire, écrire la sortie et valider l'offset dans la même transaction"),
+        code(r'''
+/**
+ * Une instance : lit from, écrit chaque message dans to, une transaction par message ; lit jusqu'au bout,
+ * ou « meurt » sur le message crashAt (0 : jamais), la transaction ouverte.
+ */
+void consume(String from, String to, int crashAt) {
+    KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig);
+    producer.initTransactions();   // obligatoire avant toute transaction ; avorte celle qu'une instance morte a laissée
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
+    consumer.subscribe(List.of(from));
+    int n = 0;
     long deadline = System.currentTimeMillis() + 20_000;
-    while (processed < 5 && System.currentTimeMillis() < deadline) {
+    while (!Kit.caughtUp(consumer) && System.currentTimeMillis() < deadline) {
         for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
+            n++;
+            Map<TopicPartition, OffsetAndMetadata> next = Map.of(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1));
             producer.beginTransaction();
-            System.out.printf("[%s p%d@%d] %s%n", msg.topic(), msg.partition(), msg.offset(), msg.value());
-            producer.send(new ProducerRecord<>(output, msg.key(), msg.value()));
-            // --- validation exactly-once : l'offset voyage DANS la transaction ---
-            producer.sendOffsetsToTransaction(Map.of(new TopicPartition(msg.topic(), msg.partition()),
-                    new OffsetAndMetadata(msg.offset() + 1)), consumer.groupMetadata());
+            System.out.println(String.format("[%s p%d@%d] %s", msg.topic(), msg.partition(), msg.offset(), msg.value()));
+            producer.send(new ProducerRecord<>(to, msg.key(), msg.value()));   // le traitement : écrire la sortie
+            producer.flush();
+            if (offsetsInTransaction) {
+                // --- validation exactly-once : l'offset voyage DANS la transaction ---
+                producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
+            } else {
+                consumer.commitSync(next);   // hors transaction : validé tout de suite, quoi qu'il arrive à la transaction
+            }
+            if (n == crashAt) { Kit.crash("au message " + n + " : sortie écrite, offset envoyé, avant commitTransaction()", consumer, producer); return; }
             producer.commitTransaction(); // atomicité : sortie et offsets, ou rien
-            processed++;
         }
     }
+    consumer.close();
+    producer.close();
 }
-System.out.println("sortie (read_committed) : " + readAll(output, "read_committed"));'''),
-        md("## La panne : un crash au milieu de la transaction\nLe script du kit meurt après avoir écrit la sortie et envoyé l'offset, avant `commitTransaction()`. La relance avorte la transaction du mort : la sortie n'a ni perte ni doublon."),
-        fault("consumer-exactly-once", "crash au milieu de la transaction du message 5, puis relance → ni perte ni doublon"),
-        a_vous("L'affichage du message 5 apparaît deux fois dans la sortie du script, mais pas dans le topic de sortie : pourquoi ? Que faudrait-il pour un effet de bord hors de Kafka (un e-mail, une base) ?"),
+
+Kit.fill(topic, Kit.values(5));
+String output = topic + "-sortie";
+Kit.createTopic(output);
+consume(topic, output, 0);
+System.out.println("sortie (read_committed) : " + Kit.readAll(output, "read_committed"));'''),
+        md(f"""
+## La panne : un crash au milieu de la transaction
+Le consommateur meurt au 5ᵉ message, après avoir écrit la sortie et envoyé l'offset, avant `commitTransaction()` :
+sa transaction reste ouverte (crash simulé dans le noyau). La nouvelle instance, même `transactional.id`, l'avorte
+dans `initTransactions()`, puis reprend à l'offset validé. Le topic de sortie est relu en `read_committed`. {BILAN}
+"""),
+        code(r'''
+String input = Kit.newTopic("nb06-panne");
+String out = input + "-sortie";
+Kit.createTopic(out);
+Kit.fill(input, Kit.values(10));
+long since = Kit.traceNext();                                     // la trace de cet échange commence ici
+// 1) la panne : cette instance « meurt » au 5e message, transaction ouverte (crash simulé dans le noyau)
+consume(input, out, 5);
+// 2) une nouvelle instance, même groupe, même transactional.id, reprend
+consume(input, out, 0);
+// 3) relire l'entrée et la sortie (read_committed) : chaque message de l'entrée est-il en sortie une fois ?
+Kit.report(Kit.readAll(input, "read_committed"), Kit.readAll(out, "read_committed"));
+// 4) le diagramme de séquence de l'échange
+Kit.showTrace(since);''', "panne"),
+        a_vous(6, "Validez l'offset hors de la transaction (`consumer.commitSync`).",
+               "Le message 5 apparaît-il encore une fois, et une seule, en sortie ? Que faudrait-il pour un effet de bord hors de Kafka (un e-mail, une base) ?"),
     ]),
     notebook(7, "cout-des-garanties", [
         md("""
@@ -415,7 +545,7 @@ List<String> csv = Files.readAllLines(out.resolve("bench.csv"));
 for (String line : csv) System.out.println(line.replace(",", "  |  "));'''),
         md("## Le graphique (bench.png)"),
         new_code_cell('display(javax.imageio.ImageIO.read(out.resolve("bench.png").toFile()));', metadata={"tags": ["graphique"]}),
-        a_vous("Relancez sans `--quick`. Le coût des transactions à 100 ms et 1 Ko est-il proche des 3 % annoncés par KIP-98 ? Et à 10 ms, avec des messages de 100 octets ?"),
+        md("## À vous\nRelancez sans `--quick`. Le coût des transactions à 100 ms et 1 Ko est-il proche des 3 % annoncés par KIP-98 ? Et à 10 ms, avec des messages de 100 octets ?"),
     ]),
 ]
 

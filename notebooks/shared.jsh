@@ -1,0 +1,219 @@
+// Le code Java commun aux notebooks, chargé par la cellule « %load shared.jsh ».
+// Le client Kafka doit déjà être sur le classpath : la cellule %maven du notebook vient avant.
+// Rien ici ne parle au broker ni au labo au chargement : seulement des définitions.
+// Tout est dans une seule classe, Kit : JShell compile chaque déclaration de premier niveau à part, et une
+// vingtaine de méthodes isolées coûteraient une dizaine de secondes au chargement, contre une seule fois ici.
+
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.*;
+import org.apache.kafka.common.serialization.*;
+import java.net.http.*;
+import java.time.*;
+import java.util.*;
+
+class Kit {
+    static final String BOOTSTRAP = System.getenv().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
+    static final String LAB = System.getenv().getOrDefault("KAFKA_LAB_CONTROL", "http://localhost:9099");
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+    // ---- Topics ---------------------------------------------------------------------------------------------
+
+    static Properties adminConfig() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", BOOTSTRAP);
+        p.put("request.timeout.ms", 10_000);
+        p.put("default.api.timeout.ms", 15_000);
+        return p;
+    }
+
+    /** Crée un topic neuf à une partition, « prefix-xxxxxx », et rend son nom. */
+    static String newTopic(String prefix) throws Exception {
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
+        createTopic(name);
+        return name;
+    }
+
+    private static Admin admin;
+
+    /** Un seul client d'administration pour tout le notebook : en créer un par appel coûte une connexion de plus. */
+    static synchronized Admin admin() {
+        if (admin == null) admin = Admin.create(adminConfig());
+        return admin;
+    }
+
+    /** Crée un topic à une partition, avec un réplica par nœud (3 au plus). */
+    static void createTopic(String name) throws Exception {
+        // sur 3 nœuds (min.insync.replicas=2), un topic à un seul réplica refuserait tout envoi acks=all
+        int nodes = admin().describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
+        admin().createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes)))).all().get(20, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** Des valeurs uniques « xxxx-1 » … « xxxx-count » : une valeur relue deux fois est un doublon, jamais lue une perte. */
+    static List<String> values(int count) {
+        String run = UUID.randomUUID().toString().substring(0, 4);
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= count; i++) out.add(run + "-" + i);
+        return out;
+    }
+
+    /** Écrit des messages (clé = valeur) avec un producteur sûr (acks=all) : l'entrée des consommateurs. */
+    static void fill(String t, List<String> values) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", BOOTSTRAP);
+        p.put("acks", "all");
+        p.put("key.serializer", StringSerializer.class.getName());
+        p.put("value.serializer", StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            for (String v : values) producer.send(new ProducerRecord<>(t, v, v));
+            producer.flush();
+        }
+    }
+
+    /**
+     * Relit toute la partition 0 d'un topic. En read_committed, attend d'abord (5 s au plus) que les marqueurs de fin
+     * de transaction soient écrits : commitTransaction() rend la main avant, et la lecture s'arrêterait trop tôt.
+     */
+    static List<String> readAll(String t, String isolation) throws Exception {
+        TopicPartition tp = new TopicPartition(t, 0);
+        if (isolation.equals("read_committed")) awaitTransactionMarkers(tp);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", BOOTSTRAP);
+        p.put("isolation.level", isolation);
+        p.put("enable.auto.commit", false);
+        p.put("key.deserializer", StringDeserializer.class.getName());
+        p.put("value.deserializer", StringDeserializer.class.getName());
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long end = c.endOffsets(List.of(tp), Duration.ofSeconds(10)).get(tp); // en read_committed : le dernier offset stable
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (c.position(tp, Duration.ofSeconds(10)) < end && System.currentTimeMillis() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+            }
+        }
+        return values;
+    }
+
+    /** Attend que le dernier offset stable rattrape la fin du log ; une transaction vraiment ouverte le retient, et c'est juste. */
+    static void awaitTransactionMarkers(TopicPartition tp) throws Exception {
+        long deadline = System.currentTimeMillis() + 5000;
+        while (System.currentTimeMillis() < deadline) {
+            long stable = latest(tp, IsolationLevel.READ_COMMITTED);
+            long high = latest(tp, IsolationLevel.READ_UNCOMMITTED);
+            if (stable >= high) return;
+            Thread.sleep(50);
+        }
+    }
+
+    static long latest(TopicPartition tp, IsolationLevel level) throws Exception {
+        return admin().listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(level))
+                .partitionResult(tp).get(10, java.util.concurrent.TimeUnit.SECONDS).offset();
+    }
+
+    /** Vrai quand le consommateur a une partition et l'a lue jusqu'au bout (retard nul) : la boucle peut s'arrêter. */
+    static boolean caughtUp(KafkaConsumer<?, ?> consumer) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        if (assigned.isEmpty()) return false;
+        for (TopicPartition tp : assigned) {
+            OptionalLong lag = consumer.currentLag(tp); // connu après la première réponse Fetch, sans requête de plus
+            if (lag.isEmpty() || lag.getAsLong() > 0) return false;
+        }
+        return true;
+    }
+
+    // ---- Le crash simulé ------------------------------------------------------------------------------------
+
+    /**
+     * Un crash dans le noyau, sans le tuer : on abandonne les clients comme un processus mort les laisse.
+     * Le consommateur n'envoie plus rien : enable.auto.commit=false, donc rien n'est validé, et avec group.instance.id
+     * il ne quitte pas le groupe (c'est l'instance suivante, même identité, qui prend sa place).
+     * Le producteur transactionnel est fermé avec Duration.ZERO : rien n'est envoyé, sa transaction reste ouverte
+     * (close() sans délai l'aurait avortée proprement, ce qu'un mort ne fait pas).
+     */
+    static void crash(String where, KafkaConsumer<?, ?> consumer, KafkaProducer<?, ?> producer) {
+        System.out.println("CRASH simulé " + where);
+        if (producer != null) producer.close(Duration.ZERO);
+        if (consumer != null) consumer.close(Duration.ZERO);
+    }
+
+    // ---- Le labo (docs/LABO.md) -----------------------------------------------------------------------------
+
+    static HttpResponse<String> labCall(String method, String path, String json) throws Exception {
+        return labCall(method, path, json, Duration.ofSeconds(10));
+    }
+
+    static HttpResponse<String> labCall(String method, String path, String json, Duration timeout) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(java.net.URI.create(LAB + path)).timeout(timeout);
+        if (method.equals("POST")) r.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json == null ? "" : json));
+        try {
+            return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (HttpTimeoutException e) {
+            throw new IllegalStateException("Le labo (" + LAB + ") n'a pas répondu à " + method + " " + path + " en " + timeout.toSeconds() + " s.");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("Le labo ne répond pas sur " + LAB + ". Démarrez-le depuis le dossier du kit : ./jbang broker --faults"
+                    + " (ou réglez KAFKA_LAB_CONTROL).");
+        }
+    }
+
+    static String json(String s) { return s == null ? "null" : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""; }
+
+    /** Arme une panne : kind = lose-request, lose-response ou delay ; sur la nth requête api à venir du client clientId. */
+    static String armFault(String kind, String api, int nth, String clientId) throws Exception {
+        String body = "{\"kind\": " + json(kind) + ", \"api\": " + json(api) + ", \"nth\": " + nth + ", \"clientId\": " + json(clientId) + "}";
+        HttpResponse<String> r = labCall("POST", "/api/faults", body);
+        if (r.statusCode() != 201) throw new IllegalStateException("le labo refuse la panne (" + r.statusCode() + ") : " + r.body());
+        System.out.println("Panne armée : " + kind + " sur la requête " + api + " n° " + nth + (clientId == null ? "" : " du client " + clientId));
+        return r.body();
+    }
+
+    /** Le numéro que portera la prochaine entrée de la trace : le diagramme montrera ce qui vient après. */
+    static long traceNext() throws Exception {
+        HttpResponse<String> r = labCall("GET", "/api/trace?since=" + Long.MAX_VALUE, null);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"next\"\\s*:\\s*(\\d+)").matcher(r.body());
+        if (r.statusCode() != 200 || !m.find()) throw new IllegalStateException("trace illisible (" + r.statusCode() + ") : " + r.body());
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Affiche le diagramme de séquence des requêtes passées par le labo depuis {@code since} (sans le bruit de fond). */
+    static void showTrace(long since) throws Exception {
+        // le premier dessin d'une session réveille le moteur de diagrammes du labo : il peut prendre plusieurs secondes
+        HttpResponse<String> r = labCall("GET", "/api/trace.svg?since=" + since, null, Duration.ofSeconds(60));
+        if (r.statusCode() != 200) {
+            System.out.println("(diagramme indisponible : " + r.statusCode() + " " + r.body() + ")");
+            return;
+        }
+        display(r.body(), "image/svg+xml");
+    }
+
+    // ---- Le bilan -------------------------------------------------------------------------------------------
+
+    /**
+     * Compte et imprime le bilan d'une panne. {@code sent} : ce que le programme croit livré (le producteur : les
+     * messages acquittés sans erreur, hors transactions avortées ; le consommateur : les messages du topic d'entrée).
+     * {@code read} : ce qui a été relu (ou traité), doublons compris. La dernière ligne est lue par les tests
+     * (docs/CONTRAT.md) : BILAN envoyés=N lus=N perdus=N doublons=N
+     */
+    static void report(Collection<String> sent, List<String> read) {
+        Map<String, Integer> times = new LinkedHashMap<>();
+        for (String v : read) times.merge(v, 1, Integer::sum);
+        Set<String> expected = new LinkedHashSet<>(sent);
+        List<String> lost = expected.stream().filter(v -> !times.containsKey(v)).toList();
+        List<String> duplicated = new ArrayList<>();
+        times.forEach((v, n) -> { for (int i = 1; i < n; i++) duplicated.add(v); });
+        List<String> unexpected = times.keySet().stream().filter(v -> !expected.contains(v)).toList();
+        System.out.println("envoyés : " + expected.size() + ", lus : " + read.size());
+        System.out.println(lost.isEmpty() ? "aucune perte" : plural(lost.size(), "message perdu", "messages perdus") + " : " + lost);
+        System.out.println(duplicated.isEmpty() ? "aucun doublon" : plural(duplicated.size(), "doublon", "doublons") + " : " + duplicated);
+        if (!unexpected.isEmpty()) System.out.println(plural(unexpected.size(), "message lu que personne n'a validé", "messages lus que personne n'a validés") + " : " + unexpected);
+        System.out.println("BILAN envoyés=" + expected.size() + " lus=" + read.size() + " perdus=" + lost.size() + " doublons=" + duplicated.size());
+    }
+
+    static String plural(int n, String one, String many) { return n + " " + (n > 1 ? many : one); }
+}
+
+// Où sont Kafka et le labo : les mêmes variables que les scripts du kit (docs/LABO.md).
+String bootstrap = Kit.BOOTSTRAP;
+String lab = Kit.LAB;
