@@ -54,6 +54,11 @@ public final class Topics {
 
     /** Writes the values (key = value) with an acks=all producer. */
     public static void fill(String bootstrap, String topic, List<String> values) {
+        fill(bootstrap, topic, values, null);
+    }
+
+    /** The same, all on {@code partition} in order, or spread by key when it is null. */
+    public static void fill(String bootstrap, String topic, List<String> values, Integer partition) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -61,7 +66,7 @@ public final class Topics {
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-            for (String v : values) producer.send(new ProducerRecord<>(topic, v, v));
+            for (String v : values) producer.send(new ProducerRecord<>(topic, partition, v, v));
             producer.flush();
         }
     }

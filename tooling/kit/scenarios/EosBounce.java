@@ -16,15 +16,11 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -99,7 +95,7 @@ public final class EosBounce {
         createTopic(bootstrap, in, plan.inputPartitions());
         createTopic(bootstrap, out, plan.outputPartitions());
         List<String> input = IntStream.rangeClosed(1, plan.records()).mapToObj(i -> id + "-" + i).toList();
-        fill(bootstrap, in, input, plan.ordered());
+        Topics.fill(bootstrap, in, input, plan.ordered() ? 0 : null);
         progress.accept("entrée : " + input.size() + " messages sur " + plan.inputPartitions() + " partition(s)");
 
         // small polls make many small transactions: the faults land in the middle of the copy
@@ -396,20 +392,6 @@ public final class EosBounce {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) Math.min(3, nodes)))).all().get(20, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("création du topic " + name + " impossible : " + Errors.rootMessage(e), e);
-        }
-    }
-
-    /** Writes the values (key = value): spread over the partitions by key, or in order on partition 0. */
-    static void fill(String bootstrap, String topic, List<String> values, boolean partitionZero) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-            for (String v : values) producer.send(partitionZero ? new ProducerRecord<>(topic, 0, v, v) : new ProducerRecord<>(topic, v, v));
-            producer.flush();
         }
     }
 
