@@ -18,6 +18,10 @@ public final class Lab implements AutoCloseable {
     public static Lab start(int brokers, int kafkaPort, int controlPort) {
         LabControl control = new LabControl(controlPort);
         try {
+            // PlantUML takes seconds to load its first diagram: pay that while the brokers start, not in a notebook
+            Thread warmUp = new Thread(() -> TraceDiagram.svg(java.util.List.of(), "labo"), "labo-diagramme");
+            warmUp.setDaemon(true);
+            warmUp.start();
             FaultyKafka kafka = FaultyKafka.start(brokers, kafkaPort);
             return new Lab(control.serve(kafka), kafka);
         } catch (RuntimeException e) {
