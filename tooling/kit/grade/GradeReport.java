@@ -210,7 +210,7 @@ public final class GradeReport {
         return out.toString();
     }
 
-    /** A testsuite per student, a testcase per check: what GitHub Classroom or GitLab read for autograding. */
+    /** A testsuite per student, a testcase per check: what GitLab (or any CI reading JUnit XML) shows for autograding. */
     void junit(Path file) throws Exception {
         Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().newDocument();
         Element suites = doc.createElement("testsuites");
