@@ -119,8 +119,9 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
         producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         // transaction.timeout.ms : si ce processus meurt en pleine transaction et n'est pas relancé, le
         // coordinateur l'avorte au bout de ce délai ; jusque-là, les lecteurs read_committed attendent
-        // derrière elle (défaut de Kafka : 60 s ; 10 s suffisent à une transaction par lot de poll)
-        producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10000);
+        // derrière elle (défaut de Kafka : 60 s). 15 s suffisent à une transaction par lot de poll, et laissent
+        // au client le temps d'avorter lui-même une transaction bloquée (max.block.ms=10 s) avant le coordinateur
+        producerConfig.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15000);
         producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10000);
         producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
