@@ -97,8 +97,8 @@ public final class BrokerCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (faults) {
             System.out.printf("✔ Labo prêt : Kafka 4.4.0 sur %s à travers le proxy de pannes (%d nœud%s, %.1f s), "
-                            + "contrôle sur http://localhost:%d (./jbang fault --help). Ctrl-C pour arrêter.%n",
-                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, controlPort);
+                            + "contrôle sur http://localhost:%d (./jbang fault --help), page du labo sur http://localhost:%d/. Ctrl-C pour arrêter.%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, controlPort, controlPort);
         } else {
             System.out.printf("✔ Kafka 4.4.0 prêt sur %s (%d nœud%s KRaft, démarré en %.1f s%s). Ctrl-C pour arrêter.%n",
                     bootstrap, brokers, brokers > 1 ? "s" : "", seconds, kept);

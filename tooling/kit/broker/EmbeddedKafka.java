@@ -115,6 +115,14 @@ public final class EmbeddedKafka implements AutoCloseable {
         return nodes.stream().map(n -> "localhost:" + n.clientPort).collect(Collectors.joining(","));
     }
 
+    /**
+     * The nodes' inter-broker listener: for the kit's own tools that must see the cluster without going through the
+     * fault proxies (the lab's page), so that they neither show up in the trace nor suffer its faults.
+     */
+    public String internalBootstrapServers() {
+        return nodes.stream().map(n -> "127.0.0.1:" + n.internalPort).collect(Collectors.joining(","));
+    }
+
     public int size() { return nodes.size(); }
 
     public int clientPort(int nodeIndex) { return nodes.get(nodeIndex).clientPort; }

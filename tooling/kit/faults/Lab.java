@@ -1,14 +1,16 @@
 package kit.faults;
 
-/** The lab: a real cluster with the fault proxy in front of each node, and its control API. */
+/** The lab: a real cluster with the fault proxy in front of each node, its control API, and its page on the projector. */
 public final class Lab implements AutoCloseable {
 
     private final LabControl control;
     private final FaultyKafka kafka;
+    private final LabPage page;
 
-    private Lab(LabControl control, FaultyKafka kafka) {
+    private Lab(LabControl control, FaultyKafka kafka, LabPage page) {
         this.control = control;
         this.kafka = kafka;
+        this.page = page;
     }
 
     /**
@@ -23,7 +25,8 @@ public final class Lab implements AutoCloseable {
             warmUp.setDaemon(true);
             warmUp.start();
             FaultyKafka kafka = FaultyKafka.start(brokers, kafkaPort);
-            return new Lab(control.serve(kafka), kafka);
+            LabPage page = new LabPage(control, kafka);
+            return new Lab(control.serve(kafka), kafka, page);
         } catch (RuntimeException e) {
             control.close();
             throw e;
@@ -38,8 +41,12 @@ public final class Lab implements AutoCloseable {
 
     public LabControl control() { return control; }
 
+    /** The page on the projector, at {@link #controlUrl()}/. */
+    public LabPage page() { return page; }
+
     @Override
     public void close() {
+        page.close();
         control.close();
         kafka.close();
     }

@@ -143,7 +143,7 @@ public final class LabControl implements AutoCloseable {
         if (method.equals("POST") && m.matches()) return broker(m.group(1), m.group(2).equals("stop"));
         if (method.equals("GET") && path.equals("/api/trace.svg")) {
             List<TraceEntry> entries = trace.since(since(query), "true".equals(query.get("all")));
-            send(ex, 200, TraceDiagram.svg(entries, "Ce qui est passé sur le réseau"), "image/svg+xml");
+            send(ex, 200, TraceDiagram.svg(entries, "Ce qui est passé sur le réseau", max(query)), "image/svg+xml");
             return null;
         }
         throw new Refused(404, "chemin inconnu : " + method + " " + path + " (voir docs/LABO.md)");
@@ -258,6 +258,16 @@ public final class LabControl implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new Refused(400, "« since » doit être un numéro d'entrée de la trace.");
         }
+    }
+
+    /** How many requests the diagram draws, the last ones (the page on the projector asks for fewer). */
+    private static int max(Map<String, String> query) {
+        try {
+            int max = Integer.parseInt(query.getOrDefault("max", String.valueOf(TraceDiagram.DEFAULT_MAX)));
+            if (max >= 1 && max <= 500) return max;
+        } catch (NumberFormatException ignored) {
+        }
+        throw new Refused(400, "« max » doit être un nombre de requêtes entre 1 et 500.");
     }
 
     private static JsonObject body(HttpExchange ex) throws IOException {
