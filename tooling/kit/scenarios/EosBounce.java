@@ -100,7 +100,7 @@ public final class EosBounce {
 
         // small polls make many small transactions: the faults land in the middle of the copy
         Path config = Files.createTempFile("eos-bounce", ".properties");
-        Files.writeString(config, "max.poll.records=" + (plan.ordered() ? 10 : 20) + "\n");
+        Files.writeString(config, "max.poll.records=" + (plan.ordered() ? 50 : 100) + "\n");
         List<String> args = List.of("-b", bootstrap, "-t", in, "-g", group, "--output-topic", out, "--transactional-id", txId,
                 "--idle-ms", "6000", "--config", config.toString());
 
