@@ -178,8 +178,8 @@ class TourTest {
     void randomizedTrials_noSemanticViolatesItsClaim() {
         java.util.Random random = new java.util.Random(Long.getLong("kit.trials.seed", 7));
         Scenarios scenarios = new Scenarios(kafka);
-        int consumerTrials = Integer.getInteger("kit.trials.consumer", 3);
-        int producerTrials = Integer.getInteger("kit.trials.producer", 5);
+        int consumerTrials = Integer.getInteger("kit.trials.consumer", 2);
+        int producerTrials = Integer.getInteger("kit.trials.producer", 3);
         for (Semantic s : Semantic.values()) {
             int n = s.producer() ? producerTrials : consumerTrials;
             for (int t = 0; t < n; t++) {
