@@ -117,7 +117,7 @@ public final class LabControl implements AutoCloseable {
         FaultPlan plan = kafka.faults();
         Trace trace = kafka.trace();
         switch (method + " " + path) {
-            case "GET /api/status": return status();
+            case "GET /api/status": return status(kafka);
             case "GET /api/apis": return FaultPlan.apiNames();
             case "POST /api/faults": return rule(arm(body));
             case "POST /api/cut": return Map.of("cut", plan.cutAll());
@@ -199,11 +199,16 @@ public final class LabControl implements AutoCloseable {
         return Map.of("id", id, "up", cluster.isRunning(index));
     }
 
-    private Map<String, Object> status() {
+    /** The lab's own state: nodes, armed faults, refusal, where the trace is (GET /api/status; the page adds Kafka's). */
+    static Map<String, Object> status(FaultyKafka kafka) {
         EmbeddedKafka cluster = kafka.cluster();
         List<Map<String, Object>> brokers = new ArrayList<>();
         for (int i = 0; i < cluster.size(); i++) {
-            brokers.add(Map.of("id", cluster.nodeId(i), "port", cluster.clientPort(i), "up", cluster.isRunning(i)));
+            Map<String, Object> b = new LinkedHashMap<>();
+            b.put("id", cluster.nodeId(i));
+            b.put("port", cluster.clientPort(i));
+            b.put("up", cluster.isRunning(i));
+            brokers.add(b);
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("bootstrap", cluster.bootstrapServers());
@@ -232,7 +237,7 @@ public final class LabControl implements AutoCloseable {
     public static Map<String, Object> entry(TraceEntry e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("seq", e.seq());
-        m.put("time", TIME.format(Instant.ofEpochMilli(e.epochMs())));
+        m.put("time", time(e.epochMs()));
         m.put("epochMs", e.epochMs());
         m.put("node", e.node());
         m.put("clientId", e.clientId());
@@ -251,6 +256,9 @@ public final class LabControl implements AutoCloseable {
     }
 
     public static String toJson(Object o) { return GSON.toJson(o); }
+
+    /** A trace time as the API and the page show it: HH:mm:ss.SSS, local time. */
+    static String time(long epochMs) { return TIME.format(Instant.ofEpochMilli(epochMs)); }
 
     private static long since(Map<String, String> query) {
         try {

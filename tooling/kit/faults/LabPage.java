@@ -1,9 +1,6 @@
 package kit.faults;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.sun.net.httpserver.HttpExchange;
-import kit.broker.EmbeddedKafka;
 import kit.util.Errors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -25,9 +22,6 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -74,8 +68,6 @@ public final class LabPage implements AutoCloseable {
     static final int MAX_LOST = 10;
     private static final long ADMIN_TIMEOUT_MS = 3_000;
 
-    private static final Gson GSON = new GsonBuilder().serializeNulls().disableHtmlEscaping().create();
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
     private static final byte[] PAGE = LabPageHtml.HTML.getBytes(StandardCharsets.UTF_8);
 
     private final FaultyKafka kafka;
@@ -159,7 +151,7 @@ public final class LabPage implements AutoCloseable {
             }
             try {
                 refresh(POLL_MS);
-                LabControl.send(ex, 200, GSON.toJson(currentState()), "application/json");
+                LabControl.send(ex, 200, LabControl.toJson(currentState()), "application/json");
             } catch (RuntimeException e) {
                 error(ex, 500, "erreur interne du labo : " + e);
             }
@@ -185,14 +177,14 @@ public final class LabPage implements AutoCloseable {
             client = new Client(ex);
             clients.add(client);
         }
-        client.state(GSON.toJson(currentState()));
+        client.state(LabControl.toJson(currentState()));
         // the exchange is the client's own thread's from now on: LabControl's few threads stay free for the API
         daemon("labo-page-client", client::run);
         synchronized (pollSignal) { pollSignal.notifyAll(); }
     }
 
     private static void error(HttpExchange ex, int status, String message) throws IOException {
-        LabControl.send(ex, status, GSON.toJson(Map.of("erreur", message)), "application/json");
+        LabControl.send(ex, status, LabControl.toJson(Map.of("erreur", message)), "application/json");
     }
 
     // ------------------------------------------------------------------ live events
@@ -221,7 +213,7 @@ public final class LabPage implements AutoCloseable {
                     last = null;
                     continue;
                 }
-                String json = GSON.toJson(currentState());
+                String json = LabControl.toJson(currentState());
                 long now = System.currentTimeMillis();
                 if (!json.equals(last) || now - lastAt > 5_000) {
                     for (Client c : clients) c.state(json);
@@ -316,7 +308,7 @@ public final class LabPage implements AutoCloseable {
                     }
                     StringBuilder b = new StringBuilder();
                     if (resync) b.append("event: resync\ndata: {}\n\n");
-                    for (TraceEntry e : batch) b.append("event: trace\ndata: ").append(GSON.toJson(event(e))).append("\n\n");
+                    for (TraceEntry e : batch) b.append("event: trace\ndata: ").append(LabControl.toJson(event(e))).append("\n\n");
                     if (st != null) b.append("event: state\ndata: ").append(st).append("\n\n");
                     if (b.length() == 0) b.append(": ping\n\n"); // finds out, sooner or later, that a page is gone
                     out.write(b.toString().getBytes(StandardCharsets.UTF_8));
@@ -337,7 +329,7 @@ public final class LabPage implements AutoCloseable {
     static Map<String, Object> event(TraceEntry e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("seq", e.seq());
-        m.put("time", TIME.format(Instant.ofEpochMilli(e.epochMs())));
+        m.put("time", LabControl.time(e.epochMs()));
         m.put("node", e.node());
         m.put("clientId", e.clientId());
         m.put("api", e.api());
@@ -350,22 +342,8 @@ public final class LabPage implements AutoCloseable {
 
     /** The whole state as the page (and GET /api/state) shows it: the lab's own part, now; Kafka's, as last polled. */
     Map<String, Object> currentState() {
-        EmbeddedKafka cluster = kafka.cluster();
-        List<Map<String, Object>> brokers = new ArrayList<>();
-        for (int i = 0; i < cluster.size(); i++) {
-            Map<String, Object> b = new LinkedHashMap<>();
-            b.put("id", cluster.nodeId(i));
-            b.put("port", cluster.clientPort(i));
-            b.put("up", cluster.isRunning(i));
-            brokers.add(b);
-        }
         Snapshot s = snapshot;
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("bootstrap", cluster.bootstrapServers());
-        out.put("brokers", brokers);
-        out.put("faults", kafka.faults().rules().stream().map(LabControl::rule).toList());
-        out.put("refusing", kafka.faults().refusing());
-        out.put("traceNext", kafka.trace().next());
+        Map<String, Object> out = LabControl.status(kafka);
         out.put("lost", lost(kafka.trace().since(0, false)));
         out.put("polled", s.atMs() > 0);
         out.put("partitions", s.partitions());
