@@ -36,9 +36,14 @@ public final class Topics {
 
     /** Creates a one-partition topic, replicated on up to 3 nodes. */
     public static void create(String bootstrap, String name) {
+        create(bootstrap, name, 1);
+    }
+
+    /** Creates a topic of {@code partitions} partitions, replicated on up to 3 nodes. */
+    public static void create(String bootstrap, String name, int partitions) {
         try (Admin admin = Admin.create(adminProps(bootstrap))) {
             int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
-            admin.createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes)))).all().get(20, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) Math.min(3, nodes)))).all().get(20, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("création du topic " + name + " impossible : " + Errors.rootMessage(e), e);
         }
@@ -88,14 +93,20 @@ public final class Topics {
         }
     }
 
-    /** Reads partition 0 up to its end: the last stable offset with read_committed, the high watermark otherwise. */
-    public static List<ConsumerRecord<String, String>> readAll(String bootstrap, String topic, boolean readCommitted) {
+    /** A String reader outside any group's commits, with this isolation level. */
+    public static Properties readerProps(String bootstrap, boolean readCommitted) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return p;
+    }
+
+    /** Reads partition 0 up to its end: the last stable offset with read_committed, the high watermark otherwise. */
+    public static List<ConsumerRecord<String, String>> readAll(String bootstrap, String topic, boolean readCommitted) {
+        Properties p = readerProps(bootstrap, readCommitted);
         List<ConsumerRecord<String, String>> out = new ArrayList<>();
         TopicPartition tp = new TopicPartition(topic, 0);
         if (readCommitted) awaitTransactionMarkers(bootstrap, tp);

@@ -10,7 +10,6 @@ import kit.run.Topics;
 import kit.util.Errors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,7 +19,6 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -92,8 +90,8 @@ public final class EosBounce {
         String group = "g-eos-" + id;
         String txId = "tx-eos-" + id;
         Random random = new Random(plan.seed());
-        createTopic(bootstrap, in, plan.inputPartitions());
-        createTopic(bootstrap, out, plan.outputPartitions());
+        Topics.create(bootstrap, in, plan.inputPartitions());
+        Topics.create(bootstrap, out, plan.outputPartitions());
         List<String> input = IntStream.rangeClosed(1, plan.records()).mapToObj(i -> id + "-" + i).toList();
         Topics.fill(bootstrap, in, input, plan.ordered() ? 0 : null);
         progress.accept("entrée : " + input.size() + " messages sur " + plan.inputPartitions() + " partition(s)");
@@ -211,7 +209,7 @@ public final class EosBounce {
         String bootstrap = kafka.bootstrapServers();
         String id = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
         String topic = "eos-prod-" + id;
-        createTopic(bootstrap, topic, 3);
+        Topics.create(bootstrap, topic, 3);
         Random random = new Random(seed);
         Program.Build build = Program.prepare(script).join();
         if (!build.ok()) throw new IllegalStateException("le producteur ne se construit pas : " + build.problem());
@@ -386,14 +384,6 @@ public final class EosBounce {
         return lines.length == 0 ? "" : lines[lines.length - 1];
     }
 
-    static void createTopic(String bootstrap, String name, int partitions) {
-        try (Admin admin = Admin.create(Topics.adminProps(bootstrap))) {
-            int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
-            admin.createTopics(List.of(new NewTopic(name, partitions, (short) Math.min(3, nodes)))).all().get(20, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("création du topic " + name + " impossible : " + Errors.rootMessage(e), e);
-        }
-    }
 
     private static Map<TopicPartition, Long> ends(Admin admin, String topic, IsolationLevel level) throws Exception {
         var desc = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
@@ -428,13 +418,9 @@ public final class EosBounce {
         }
     }
 
+    /** A reader of the whole topic: large polls, the whole output is read at once. */
     static Properties consumerProps(String bootstrap, boolean readCommitted) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Properties p = Topics.readerProps(bootstrap, readCommitted);
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         return p;
     }
