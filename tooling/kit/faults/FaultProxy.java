@@ -110,7 +110,8 @@ public final class FaultProxy implements AutoCloseable {
         private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
         private volatile boolean cut;
 
-        private record Pending(KafkaWire.Request request, TraceEntry entry, boolean swallow) { }
+        /** {@code request} carries the entry as numbered by the trace, so the response completes that very entry. */
+        private record Pending(KafkaWire.Request request, boolean swallow) { }
 
         Connection(Socket client, Socket broker) {
             this.client = client;
@@ -156,7 +157,8 @@ public final class FaultProxy implements AutoCloseable {
                         entry = trace.add(entry);
                     }
                     if (request.expectsResponse()) {
-                        pending.put(request.header().correlationId(), new Pending(request, entry, d.kind() == FaultPlan.Kind.LOSE_RESPONSE));
+                        pending.put(request.header().correlationId(), new Pending(new KafkaWire.Request(request.header(), entry, true),
+                                d.kind() == FaultPlan.Kind.LOSE_RESPONSE));
                     }
                     write(out, frame);
                 }
@@ -176,16 +178,13 @@ public final class FaultProxy implements AutoCloseable {
                     int correlationId = ((frame[0] & 0xff) << 24) | ((frame[1] & 0xff) << 16) | ((frame[2] & 0xff) << 8) | (frame[3] & 0xff);
                     Pending p = pending.remove(correlationId);
                     if (p != null) {
-                        TraceEntry answered = wire.response(frame, p.request()).withAction(p.entry().action());
-                        answered = new TraceEntry(p.entry().seq(), answered.epochMs(), answered.node(), answered.clientId(), answered.api(),
-                                answered.apiKey(), answered.apiVersion(), answered.correlationId(), answered.action(), answered.partitions(),
-                                answered.offsets(), answered.transactionalId(), answered.groupId(), answered.error());
+                        TraceEntry answered = wire.response(frame, p.request());
                         if (p.swallow()) {
                             trace.update(answered.withAction(TraceEntry.Action.RESPONSE_DROPPED));
                             cut(TraceEntry.Action.CUT); // the request is done, the client will never know
                             return;
                         }
-                        if (answered != p.entry()) trace.update(answered);
+                        if (answered != p.request().entry()) trace.update(answered);
                     }
                     write(out, frame);
                 }
@@ -202,7 +201,7 @@ public final class FaultProxy implements AutoCloseable {
             try { client.close(); } catch (IOException ignored) { }
             try { broker.close(); } catch (IOException ignored) { }
             if (why != null && !closed) {
-                for (Pending p : pending.values()) trace.update(p.entry().withAction(why));
+                for (Pending p : pending.values()) trace.update(p.request().entry().withAction(why));
             }
             pending.clear();
         }
