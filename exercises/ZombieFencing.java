@@ -62,7 +62,7 @@ public class ZombieFencing implements Callable<Integer> {
     int transactionSize;
     @Option(names = "--abort-every", defaultValue = "0", description = "Avorte une transaction sur K (0 : jamais).")
     int abortEvery;
-    @Option(names = "--transactional-id", defaultValue = "tx-producteur-semantiques",
+    @Option(names = "--transactional-id", defaultValue = "tx-zombie-fencing",
             description = "Identifiant transactionnel, unique et stable (défaut : ${DEFAULT-VALUE}).")
     String transactionalId;
     @Option(names = "--interval-ms", defaultValue = "0", description = "Pause entre deux envois, en ms (défaut : ${DEFAULT-VALUE}).")
@@ -173,9 +173,13 @@ public class ZombieFencing implements Callable<Integer> {
         }
         System.out.printf("--- Résumé (zombie fencing) --- envoyés : %d, validés : %d, avortés : %d, en échec : %d, écarté : %s%n",
                 sent, acked.size(), aborted.size(), failed.size(), fenced ? "oui" : "non");
+        // les valeurs que le client a vraiment utilisées (celles du cours, ou celles de --config)
+        String settings = Plumbing.effective(config);
+        System.out.println("réglages effectifs : " + settings);
         System.out.println("RESUME role=producer semantic=zombie-fencing topic=" + topic + " run=" + runId + " sent=" + sent
                 + " acked=" + acked.size() + " failed=" + failed.size() + " failedSeqs=" + Plumbing.join(failed)
-                + " abortedSeqs=" + Plumbing.join(aborted) + " fenced=" + fenced);
+                + " abortedSeqs=" + Plumbing.join(aborted) + " fenced=" + fenced
+                + " " + settings);
         return 0;
     }
 
@@ -221,13 +225,72 @@ public class ZombieFencing implements Callable<Integer> {
             System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         }
 
+        /**
+         * Adds the --config file's settings (security, timeouts...). One that changes a key the semantic rests on is
+         * applied too, but never silently: a French warning says what it does to the guarantee.
+         */
         static void merge(Properties config, Path file) {
             if (file == null) return;
+            Properties extra = new Properties();
             try (Reader in = Files.newBufferedReader(file)) {
-                config.load(in);
+                extra.load(in);
             } catch (IOException e) {
                 throw new IllegalArgumentException("fichier --config illisible : " + file + " (" + e.getMessage() + ")");
             }
+            boolean producer = config.containsKey("key.serializer");
+            var def = producer ? org.apache.kafka.clients.producer.ProducerConfig.configDef()
+                    : org.apache.kafka.clients.consumer.ConsumerConfig.configDef();
+            for (String key : new java.util.TreeSet<>(extra.stringPropertyNames())) {
+                String now = extra.getProperty(key).strip();
+                if (!def.names().contains(key)) continue;
+                Object before = config.containsKey(key) ? config.get(key) : def.defaultValues().get(key);
+                String effect = effect(key, now);
+                if (effect != null && !String.valueOf(before).equalsIgnoreCase(now)) {
+                    System.err.printf("Attention : --config change %s de « %s » en « %s » : %s.%n", key, before, now, effect);
+                }
+                config.put(key, now);
+            }
+            // group.protocol=consumer (KIP-848) : le broker fixe alors le délai de session, le client ne le peut plus
+            if ("consumer".equalsIgnoreCase(String.valueOf(config.get("group.protocol"))) && !extra.containsKey("session.timeout.ms")) {
+                config.remove("session.timeout.ms");
+            }
+        }
+
+        /** What a value of a key the semantics rest on does to the guarantee; null for any other key. */
+        static String effect(String key, String value) {
+            String v = value.toLowerCase(java.util.Locale.ROOT);
+            return switch (key) {
+                case "acks" -> v.equals("0") ? "le broker ne confirme plus rien, une requête perdue est un message perdu sans erreur"
+                        : v.equals("1") ? "seul le leader confirme, un message confirmé est perdu si le leader tombe avant de le répliquer"
+                        : "tous les réplicas synchronisés confirment, un message confirmé survit à la chute du leader";
+                case "retries" -> v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message perdu"
+                        : "les envois sans réponse sont renvoyés, et sans idempotence une réponse perdue fait un doublon";
+                case "enable.idempotence" -> v.equals("true") ? "le broker écarte les renvois (numéros de séquence), plus de doublon dû aux nouveaux essais"
+                        : "un nouvel essai peut écrire un message deux fois (doublon)";
+                case "max.in.flight.requests.per.connection" -> "plusieurs requêtes en vol : sans idempotence, un nouvel essai peut changer l'ordre";
+                case "transactional.id" -> "une autre identité de transaction, un autre programme qui la partage sera écarté (fencing)";
+                case "isolation.level" -> v.equals("read_committed") ? "seuls les messages des transactions validées sont lus"
+                        : "les messages des transactions avortées ou en cours sont lus aussi, exactly-once ne tient plus à la lecture";
+                case "enable.auto.commit" -> v.equals("true")
+                        ? "les offsets sont validés en tâche de fond, sans lien avec le traitement : perte ou doublon selon le moment du crash"
+                        : "les offsets ne sont validés que par le programme";
+                case "auto.offset.reset" -> v.equals("latest") ? "sans offset validé, la lecture part de la fin : les messages déjà là sont sautés"
+                        : "sans offset validé, la lecture part de " + (v.equals("earliest") ? "début du topic" : "« " + value + " »");
+                case "group.id" -> "un autre groupe, donc d'autres offsets validés : la lecture reprend ailleurs";
+                default -> null;
+            };
+        }
+
+        /** The values the client really uses for those keys, as Kafka resolves them (defaults included), for the summary. */
+        static String effective(Properties config) {
+            boolean producer = config.containsKey("key.serializer");
+            java.util.Map<String, ?> values = producer ? new org.apache.kafka.clients.producer.ProducerConfig(config).values()
+                    : new org.apache.kafka.clients.consumer.ConsumerConfig(config).values();
+            List<String> keys = producer ? List.of("acks", "retries", "enable.idempotence", "max.in.flight.requests.per.connection", "transactional.id")
+                    : List.of("isolation.level", "enable.auto.commit", "auto.offset.reset", "group.protocol", "group.instance.id");
+            // acks=-1 is how Kafka spells acks=all
+            return keys.stream().filter(k -> values.get(k) != null)
+                    .map(k -> k + "=" + (k.equals("acks") && "-1".equals(values.get(k)) ? "all" : values.get(k))).collect(Collectors.joining(" "));
         }
 
         /** Fails in seconds, in French, when no broker answers (Kafka's own default is to wait 60 s). */

@@ -50,7 +50,8 @@ public class ConsumerAtMostOnce implements Callable<Integer> {
     String topic;
     @Option(names = {"-g", "--group"}, defaultValue = "tp-at-most-once", description = "Groupe de consommateurs (défaut : ${DEFAULT-VALUE}).")
     String group;
-    @Option(names = "--instance-id", description = "Identité stable de ce consommateur dans le groupe (défaut : <groupe>-1).")
+    @Option(names = "--instance-id", description = "Identité stable dans le groupe (membre statique) : relancé avec la même, "
+            + "le consommateur reprend aussitôt ses partitions. Aucune par défaut : chaque consommateur lancé est un nouveau membre.")
     String instanceId;
     @Option(names = "--max", defaultValue = "0", description = "S'arrête après N messages traités (0 : pas de limite).")
     int max;
@@ -77,9 +78,12 @@ public class ConsumerAtMostOnce implements Callable<Integer> {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // auto.offset.reset=earliest : sans offset validé pour ce groupe, on repart du début du topic
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // group.instance.id : une identité stable ; relancé après un crash, le consommateur reprend
-        // aussitôt ses partitions (sans cela, le groupe attend 45 s que le mort soit déclaré mort)
-        config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId != null ? instanceId : group + "-1");
+        // session.timeout.ms=10000 : un consommateur mort sans prévenir (crash) est déclaré mort après 10 s
+        // (défaut de Kafka : 45 s) ; ses partitions passent alors aux autres membres du groupe, ou à sa relance
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10000);
+        // group.instance.id (--instance-id, facultatif) : une identité stable ; relancé avec la même après un crash,
+        // le consommateur reprend aussitôt ses partitions. Sans elle, deux consommateurs du groupe se partagent les partitions
+        if (instanceId != null) config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         Plumbing.merge(config, configFile);
@@ -113,12 +117,19 @@ public class ConsumerAtMostOnce implements Callable<Integer> {
             consumer.close();
         }
         System.out.printf("--- Résumé (consommateur at-most-once) --- traités : %d, offsets validés : %d%n", processed, committed);
+        // les valeurs que le client a vraiment utilisées (celles du cours, ou celles de --config)
+        String settings = Plumbing.effective(config);
+        System.out.println("réglages effectifs : " + settings);
         System.out.println("RESUME role=consumer semantic=at-most-once topic=" + topic + " group=" + group
-                + " processed=" + processed + " committed=" + committed);
+                + " processed=" + processed + " committed=" + committed
+                + " " + settings);
         return 0;
     }
 
-    /** Stops the loop after idleMs of silence, counted from the partition assignment (group join time doesn't count). */
+    /**
+     * Stops the loop after idleMs of silence, counted from the first partitions received: the time spent joining the
+     * group doesn't count, nor waiting while a dead member still holds the partitions (until its session ends).
+     */
     static final class IdleClock implements ConsumerRebalanceListener {
         private final long idleMs;
         private volatile long last = System.currentTimeMillis();
@@ -128,11 +139,15 @@ public class ConsumerAtMostOnce implements Callable<Integer> {
         boolean expired() {
             long silence = System.currentTimeMillis() - last;
             if (!assigned && silence > Math.max(idleMs, 30_000)) {
-                throw new IllegalStateException("aucune partition assignée après 30 s : le topic « existe-t-il » ? le groupe est-il occupé ?");
+                throw new IllegalStateException("aucune partition reçue après 30 s : le topic existe-t-il ? Un autre membre du groupe "
+                        + "(vivant, ou mort depuis moins que son délai de session) les a-t-il toutes ?");
             }
             return assigned && silence > idleMs;
         }
-        @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) { assigned = true; touch(); }
+        @Override public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty()) assigned = true;
+            touch();
+        }
         @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
     }
 
@@ -162,13 +177,72 @@ public class ConsumerAtMostOnce implements Callable<Integer> {
             System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         }
 
+        /**
+         * Adds the --config file's settings (security, timeouts...). One that changes a key the semantic rests on is
+         * applied too, but never silently: a French warning says what it does to the guarantee.
+         */
         static void merge(Properties config, Path file) {
             if (file == null) return;
+            Properties extra = new Properties();
             try (Reader in = Files.newBufferedReader(file)) {
-                config.load(in);
+                extra.load(in);
             } catch (IOException e) {
                 throw new IllegalArgumentException("fichier --config illisible : " + file + " (" + e.getMessage() + ")");
             }
+            boolean producer = config.containsKey("key.serializer");
+            var def = producer ? org.apache.kafka.clients.producer.ProducerConfig.configDef()
+                    : org.apache.kafka.clients.consumer.ConsumerConfig.configDef();
+            for (String key : new java.util.TreeSet<>(extra.stringPropertyNames())) {
+                String now = extra.getProperty(key).strip();
+                if (!def.names().contains(key)) continue;
+                Object before = config.containsKey(key) ? config.get(key) : def.defaultValues().get(key);
+                String effect = effect(key, now);
+                if (effect != null && !String.valueOf(before).equalsIgnoreCase(now)) {
+                    System.err.printf("Attention : --config change %s de « %s » en « %s » : %s.%n", key, before, now, effect);
+                }
+                config.put(key, now);
+            }
+            // group.protocol=consumer (KIP-848) : le broker fixe alors le délai de session, le client ne le peut plus
+            if ("consumer".equalsIgnoreCase(String.valueOf(config.get("group.protocol"))) && !extra.containsKey("session.timeout.ms")) {
+                config.remove("session.timeout.ms");
+            }
+        }
+
+        /** What a value of a key the semantics rest on does to the guarantee; null for any other key. */
+        static String effect(String key, String value) {
+            String v = value.toLowerCase(java.util.Locale.ROOT);
+            return switch (key) {
+                case "acks" -> v.equals("0") ? "le broker ne confirme plus rien, une requête perdue est un message perdu sans erreur"
+                        : v.equals("1") ? "seul le leader confirme, un message confirmé est perdu si le leader tombe avant de le répliquer"
+                        : "tous les réplicas synchronisés confirment, un message confirmé survit à la chute du leader";
+                case "retries" -> v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message perdu"
+                        : "les envois sans réponse sont renvoyés, et sans idempotence une réponse perdue fait un doublon";
+                case "enable.idempotence" -> v.equals("true") ? "le broker écarte les renvois (numéros de séquence), plus de doublon dû aux nouveaux essais"
+                        : "un nouvel essai peut écrire un message deux fois (doublon)";
+                case "max.in.flight.requests.per.connection" -> "plusieurs requêtes en vol : sans idempotence, un nouvel essai peut changer l'ordre";
+                case "transactional.id" -> "une autre identité de transaction, un autre programme qui la partage sera écarté (fencing)";
+                case "isolation.level" -> v.equals("read_committed") ? "seuls les messages des transactions validées sont lus"
+                        : "les messages des transactions avortées ou en cours sont lus aussi, exactly-once ne tient plus à la lecture";
+                case "enable.auto.commit" -> v.equals("true")
+                        ? "les offsets sont validés en tâche de fond, sans lien avec le traitement : perte ou doublon selon le moment du crash"
+                        : "les offsets ne sont validés que par le programme";
+                case "auto.offset.reset" -> v.equals("latest") ? "sans offset validé, la lecture part de la fin : les messages déjà là sont sautés"
+                        : "sans offset validé, la lecture part de " + (v.equals("earliest") ? "début du topic" : "« " + value + " »");
+                case "group.id" -> "un autre groupe, donc d'autres offsets validés : la lecture reprend ailleurs";
+                default -> null;
+            };
+        }
+
+        /** The values the client really uses for those keys, as Kafka resolves them (defaults included), for the summary. */
+        static String effective(Properties config) {
+            boolean producer = config.containsKey("key.serializer");
+            java.util.Map<String, ?> values = producer ? new org.apache.kafka.clients.producer.ProducerConfig(config).values()
+                    : new org.apache.kafka.clients.consumer.ConsumerConfig(config).values();
+            List<String> keys = producer ? List.of("acks", "retries", "enable.idempotence", "max.in.flight.requests.per.connection", "transactional.id")
+                    : List.of("isolation.level", "enable.auto.commit", "auto.offset.reset", "group.protocol", "group.instance.id");
+            // acks=-1 is how Kafka spells acks=all
+            return keys.stream().filter(k -> values.get(k) != null)
+                    .map(k -> k + "=" + (k.equals("acks") && "-1".equals(values.get(k)) ? "all" : values.get(k))).collect(Collectors.joining(" "));
         }
 
         /** Fails in seconds, in French, when no broker answers (Kafka's own default is to wait 60 s). */

@@ -56,7 +56,7 @@ class ScriptPlumbingTest {
         int consumers = 0;
         for (Path name : SCRIPTS) {
             String text = Files.readString(ScriptRunner.root().resolve(name));
-            int start = text.indexOf("    /** Stops the loop after idleMs of silence");
+            int start = text.indexOf("    /**\n     * Stops the loop after idleMs of silence");
             if (!text.contains("class IdleClock")) continue;
             assertTrue(start > 0, name + " : IdleClock sans son commentaire");
             int end = text.indexOf("\n    }\n", start);

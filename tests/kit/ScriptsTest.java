@@ -73,40 +73,129 @@ class ScriptsTest {
 
     @Test
     void atMostOnceConsumer_crashBetweenCommitAndProcessing_losesExactlyOneWithoutDuplicate() {
-        Checker.Report report = crashThenRerun("ConsumerAtMostOnce");
+        // --instance-id: a static member of the classic protocol, which takes its partitions back at once
+        Checker.Report report = crashThenRerun("ConsumerAtMostOnce", "--instance-id", "moi").report();
         assertEquals(1, report.lost(), report.describe());
         assertEquals(0, report.duplicated(), report.describe());
     }
 
     @Test
     void atLeastOnceConsumer_crashBetweenProcessingAndCommit_redeliversWithoutLoss() {
-        Checker.Report report = crashThenRerun("ConsumerAtLeastOnce");
+        // as a student runs it, without --instance-id: the relaunch waits for the group to declare the dead member dead
+        CrashRerun run = crashThenRerun("ConsumerAtLeastOnce");
+        assertEquals(0, run.report().lost(), run.report().describe());
+        assertEquals(1, run.report().duplicated(), run.report().describe());
+        // session.timeout.ms=10000: the wait is the scripts' 10 s, well under Kafka's default 45 s
+        assertTrue(run.rerun().elapsed().toMillis() < 30_000, run.rerun().elapsed() + " : " + run.rerun().describe());
+    }
+
+    // ---- KIP-848: the same three lessons with group.protocol=consumer, given through --config -------------
+
+    @Test
+    void consumerProtocol_kip848_crashAndRelaunch_sameCountsAsTheClassicProtocol() throws Exception {
+        Path config = Files.createTempFile("kip848", ".properties");
+        Files.writeString(config, "group.protocol=consumer\n");
+        try {
+            CrashRerun amo = crashThenRerun("ConsumerAtMostOnce", "--config", config.toString());
+            assertEquals("consumer", amo.rerun().output().summary().get("group.protocol"), amo.rerun().describe());
+            assertEquals(1, amo.report().lost(), "at-most-once : " + amo.report().describe());
+            assertEquals(0, amo.report().duplicated(), "at-most-once : " + amo.report().describe());
+            CrashRerun alo = crashThenRerun("ConsumerAtLeastOnce", "--config", config.toString());
+            assertEquals("consumer", alo.rerun().output().summary().get("group.protocol"), alo.rerun().describe());
+            assertEquals(0, alo.report().lost(), "at-least-once : " + alo.report().describe());
+            assertEquals(1, alo.report().duplicated(), "at-least-once : " + alo.report().describe());
+            Checker.Report eos = exactlyOnceCrashThenRerun("--config", config.toString());
+            assertEquals(0, eos.lost(), "exactly-once : " + eos.describe());
+            assertEquals(0, eos.duplicated(), "exactly-once : " + eos.describe());
+        } finally {
+            Files.deleteIfExists(config);
+        }
+    }
+
+    /** Two consumers started with the defaults in one group share a 2-partition topic: no fencing, nothing lost. */
+    @Test
+    void twoDefaultConsumers_oneGroup_splitTwoPartitions_withoutFencingOrLoss() throws Exception {
+        String topic = "partage-" + UUID.randomUUID().toString().substring(0, 8);
+        kit.run.Topics.create(KafkaFixture.bootstrap(), topic, 2);
+        String group = "g-" + topic;
+        List<String> args = List.of("scripts/ConsumerAtLeastOnce.java", "-b", KafkaFixture.bootstrap(), "-t", topic, "-g", group,
+                "--max", "10", "--idle-ms", "20000");
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new)));
+        var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new)));
+        // written once both members hold a partition each, so that neither can read it all alone
+        awaitMembersWithOnePartitionEach(group, 2);
+        List<String> input = new ArrayList<>();
+        for (int partition = 0; partition < 2; partition++) {
+            int p = partition;
+            List<String> values = IntStream.rangeClosed(1, 10).mapToObj(i -> "p" + p + "-" + i).toList();
+            kit.run.Topics.fill(KafkaFixture.bootstrap(), topic, values, partition);
+            input.addAll(values);
+        }
+        List<String> processed = new ArrayList<>();
+        Set<Integer> partitionsRead = new HashSet<>();
+        for (ScriptRunner.Result r : List.of(first.get(), second.get())) {
+            assertEquals(0, r.exitCode(), r.describe());
+            assertFalse(r.stderr().contains("Fenced") || r.stderr().contains("Erreur"), "aucun consommateur écarté : " + r.describe());
+            Set<Integer> own = new HashSet<>();
+            r.output().records().forEach(rec -> own.add(rec.partition()));
+            assertEquals(1, own.size(), "chaque consommateur lit une seule partition : " + r.describe());
+            partitionsRead.addAll(own);
+            processed.addAll(r.output().values());
+        }
+        assertEquals(Set.of(0, 1), partitionsRead, "les deux partitions, une chacun");
+        Checker.Report report = Checker.checkProcessing(input, processed);
         assertEquals(0, report.lost(), report.describe());
-        assertTrue(report.duplicated() >= 1, report.describe());
+        assertEquals(0, report.duplicated(), report.describe());
+    }
+
+    /** Waits (60 s at most) until the group has that many members, each assigned exactly one partition. */
+    private static void awaitMembersWithOnePartitionEach(String group, int members) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                kit.run.Topics.adminProps(KafkaFixture.bootstrap()))) {
+            while (System.currentTimeMillis() < deadline) {
+                try {
+                    var description = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(10, TimeUnit.SECONDS);
+                    if (description.members().size() == members
+                            && description.members().stream().allMatch(m -> m.assignment().topicPartitions().size() == 1)) return;
+                } catch (java.util.concurrent.ExecutionException notYet) {
+                    // the group does not exist until its first member joins
+                }
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError("le groupe " + group + " n'a pas eu " + members + " membres d'une partition chacun en 60 s");
     }
 
     @Test
     void exactlyOnceConsumer_crashBeforeCommitTransaction_outputHasNoLossNoDuplicate() {
+        Checker.Report report = exactlyOnceCrashThenRerun("--instance-id", "moi");
+        assertEquals(0, report.lost(), report.describe());
+        assertEquals(0, report.duplicated(), report.describe());
+    }
+
+    /** ConsumerExactlyOnce crashed before commitTransaction, then relaunched: what its output topic holds (read_committed). */
+    private static Checker.Report exactlyOnceCrashThenRerun(String... more) {
         String topic = KafkaFixture.newTopic("eos-in");
         String output = topic + "-sortie";
         KafkaFixture.createTopic(KafkaFixture.bootstrap(), output);
         List<String> input = fill(topic, 10);
         String group = "g-" + topic;
         String txId = "tx-" + topic;
-        ScriptRunner.Result crashed = consumer("ConsumerExactlyOnce", topic, group, "--output-topic", output,
-                "--transactional-id", txId, "--crash-after", "5");
+        List<String> both = new ArrayList<>(List.of("--output-topic", output, "--transactional-id", txId));
+        both.addAll(List.of(more));
+        List<String> crash = new ArrayList<>(both);
+        crash.addAll(List.of("--crash-after", "5"));
+        ScriptRunner.Result crashed = consumer("ConsumerExactlyOnce", topic, group, crash.toArray(String[]::new));
         assertEquals(137, crashed.exitCode(), crashed.describe());
         assertTrue(crashed.output().crashed(), crashed.describe());
-        ScriptRunner.Result rerun = consumer("ConsumerExactlyOnce", topic, group, "--output-topic", output, "--transactional-id", txId);
+        ScriptRunner.Result rerun = consumer("ConsumerExactlyOnce", topic, group, both.toArray(String[]::new));
         assertEquals(0, rerun.exitCode(), rerun.describe());
-
-        Checker.Report report = Checker.checkProcessing(input, KafkaFixture.readValues(KafkaFixture.bootstrap(), output, true));
-        assertEquals(0, report.lost(), report.describe());
-        assertEquals(0, report.duplicated(), report.describe());
         // the side effect outside Kafka (the printed line) did happen twice: that is the lesson's caveat
         List<String> printed = new ArrayList<>(crashed.output().values());
         printed.addAll(rerun.output().values());
         assertTrue(Checker.checkProcessing(input, printed).duplicated() >= 1, "la ligne du message 5 est affichée deux fois");
+        return Checker.checkProcessing(input, KafkaFixture.readValues(KafkaFixture.bootstrap(), output, true));
     }
 
     @Test
@@ -187,7 +276,35 @@ class ScriptsTest {
         ScriptRunner.Result r = script("ProducerAtLeastOnce", "-t", topic, "--count", "2", "--config", props.toString(), "-v");
         assertEquals(0, r.exitCode(), r.describe());
         assertTrue(r.stderr().contains("client.id = depuis-le-fichier"), "le réglage du fichier doit s'appliquer : " + r.describe());
+        // a setting outside the semantic: no warning, and the summary has the course's values
+        assertFalse(r.stderr().contains("Attention"), r.describe());
+        assertEquals("all", r.output().summary().get("acks"), r.describe());
+        assertEquals("false", r.output().summary().get("enable.idempotence"), r.describe());
         Files.deleteIfExists(props);
+    }
+
+    @Test
+    void configFile_changingTheSemantic_isAppliedWithAFrenchWarning_andShowsInTheSummary() throws Exception {
+        Path props = Files.createTempFile("client", ".properties");
+        Files.writeString(props, "acks=1\nretries=0\n");
+        String topic = KafkaFixture.newTopic("config-semantique");
+        ScriptRunner.Result r = script("ProducerAtLeastOnce", "-t", topic, "--count", "2", "--config", props.toString());
+        Files.deleteIfExists(props);
+        assertEquals(0, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("Attention : --config change acks de « all » en « 1 » : seul le leader confirme"), r.describe());
+        assertTrue(r.stderr().contains("Attention : --config change retries de « 5 » en « 0 »"), r.describe());
+        assertEquals("1", r.output().summary().get("acks"), r.describe());
+        assertEquals("0", r.output().summary().get("retries"), r.describe());
+        assertTrue(r.stdout().contains("réglages effectifs : acks=1 retries=0"), r.describe());
+        // a consumer's key: the transactional copier told to read what aborted transactions wrote
+        Path consumerProps = Files.createTempFile("client", ".properties");
+        Files.writeString(consumerProps, "isolation.level=read_uncommitted\n");
+        ScriptRunner.Result c = consumer("ConsumerExactlyOnce", topic, "g-" + topic, "--transactional-id", "tx-" + topic,
+                "--config", consumerProps.toString());
+        Files.deleteIfExists(consumerProps);
+        assertEquals(0, c.exitCode(), c.describe());
+        assertTrue(c.stderr().contains("Attention : --config change isolation.level de « read_committed » en « read_uncommitted »"), c.describe());
+        assertEquals("read_uncommitted", c.output().summary().get("isolation.level"), c.describe());
     }
 
     @Test
@@ -228,18 +345,23 @@ class ScriptsTest {
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    private static Checker.Report crashThenRerun(String script) {
+    /** A consumer crashed on its 5th record, then relaunched, with the same extra arguments; what the pair processed. */
+    private record CrashRerun(ScriptRunner.Result crashed, ScriptRunner.Result rerun, Checker.Report report) { }
+
+    private static CrashRerun crashThenRerun(String script, String... more) {
         String topic = KafkaFixture.newTopic("crash");
         List<String> input = fill(topic, 10);
         String group = "g-" + topic;
-        ScriptRunner.Result crashed = consumer(script, topic, group, "--crash-after", "5");
+        List<String> crash = new ArrayList<>(List.of(more));
+        crash.addAll(List.of("--crash-after", "5"));
+        ScriptRunner.Result crashed = consumer(script, topic, group, crash.toArray(String[]::new));
         assertEquals(137, crashed.exitCode(), crashed.describe());
         assertTrue(crashed.output().crashed(), crashed.describe());
-        ScriptRunner.Result rerun = consumer(script, topic, group);
+        ScriptRunner.Result rerun = consumer(script, topic, group, more);
         assertEquals(0, rerun.exitCode(), rerun.describe());
         List<String> processed = new ArrayList<>(crashed.output().values());
         processed.addAll(rerun.output().values());
-        return Checker.checkProcessing(input, processed);
+        return new CrashRerun(crashed, rerun, Checker.checkProcessing(input, processed));
     }
 
     private static ScriptRunner.Result consumer(String script, String topic, String group, String... more) {

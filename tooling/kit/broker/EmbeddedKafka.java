@@ -257,6 +257,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("min.insync.replicas", minIsr);
         // a lab broker: fast group joins and few internal partitions to create
         p.put("group.initial.rebalance.delay.ms", "0");
+        // KIP-848 consumers (group.protocol=consumer): a crashed member is declared dead after 10 s, as the scripts'
+        // session.timeout.ms does for the classic protocol (Kafka's defaults: 45 s, and no less than 45 s)
+        p.put("group.consumer.session.timeout.ms", "10000");
+        p.put("group.consumer.min.session.timeout.ms", "6000");
         p.put("offsets.topic.num.partitions", "5");
         p.put("transaction.state.log.num.partitions", "5");
         p.put("num.partitions", "1");

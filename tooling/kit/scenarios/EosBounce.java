@@ -99,8 +99,9 @@ public final class EosBounce {
         // small polls make many small transactions: the faults land in the middle of the copy
         Path config = Files.createTempFile("eos-bounce", ".properties");
         Files.writeString(config, "max.poll.records=" + (plan.ordered() ? 50 : 100) + "\n");
-        List<String> args = List.of("-b", bootstrap, "-t", in, "-g", group, "--output-topic", out, "--transactional-id", txId,
-                "--idle-ms", "6000", "--config", config.toString());
+        // --instance-id: the copier relaunched after a kill takes the dead one's place in the group at once
+        List<String> args = List.of("-b", bootstrap, "-t", in, "-g", group, "--instance-id", group + "-copieur", "--output-topic", out,
+                "--transactional-id", txId, "--idle-ms", "6000", "--config", config.toString());
 
         Program.Build build = Program.prepare(script).join();
         if (!build.ok()) throw new IllegalStateException("le copieur ne se construit pas : " + build.problem());

@@ -263,7 +263,10 @@ public final class Scenarios {
         // the same messages again, as an at-least-once producer's retries would write them
         if (how.duplicatedInput()) Topics.fill(bootstrap, topic, List.of(input.get(1), input.get(4), input.get(6)));
         String group = "g-" + id;
-        List<String> args = new ArrayList<>(List.of("-b", bootstrap, "-t", topic, "-g", group, "--idle-ms", String.valueOf(IDLE_MS)));
+        // --instance-id: a static member, so that the run after a crash gets its partition at once instead of waiting for
+        // the group to declare the crashed one dead (the scripts' session.timeout.ms, 10 s)
+        List<String> args = new ArrayList<>(List.of("-b", bootstrap, "-t", topic, "-g", group, "--instance-id", group + "-1",
+                "--idle-ms", String.valueOf(IDLE_MS)));
         args.addAll(how.bothArgs());
         String output = topic + "-sortie";
         if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
