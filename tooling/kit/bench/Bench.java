@@ -1,5 +1,6 @@
 package kit.bench;
 
+import kit.run.JBang;
 import kit.run.ScriptRunner;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -168,7 +169,7 @@ public final class Bench {
     /** This JVM's java with {@code jvm} flags: the kit's loop and the reference always get the same. */
     private static List<String> java(List<String> jvm) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(JBang.currentJava().toString());
         cmd.addAll(jvm);
         return cmd;
     }

@@ -3,6 +3,7 @@ package kit.bench;
 import kit.broker.EmbeddedKafka;
 import kit.faults.FaultyKafka;
 import kit.broker.KafkaProbe;
+import kit.run.JBang;
 import kit.run.Program;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
@@ -247,7 +248,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** kafka-tools' classpath, resolved once by JBang (Maven Central, then its cache). */
     private static String referenceClasspath() {
-        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(5), "info", "classpath", Bench.TOOLS_GAV);
+        ScriptRunner.Result r = JBang.run(Duration.ofMinutes(5), Map.of(), "info", "classpath", Bench.TOOLS_GAV);
         String cp = r.stdout().lines().filter(l -> l.contains("kafka-tools")).reduce((a, b) -> b).orElse("");
         if (r.exitCode() != 0 || cp.isBlank()) {
             throw new IllegalStateException("impossible de résoudre " + Bench.TOOLS_GAV + " (Maven Central joignable ?) : " + r.stderr().strip());

@@ -282,7 +282,8 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
     private static List<Path> javaFiles(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir, 4)) {
             return s.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().endsWith(".java"))
-                    .filter(f -> !("/" + dir.relativize(f)).contains("/.")).sorted().toList();
+                    .filter(f -> java.util.stream.StreamSupport.stream(dir.relativize(f).spliterator(), false)
+                            .noneMatch(part -> part.toString().startsWith("."))).sorted().toList();
         }
     }
 

