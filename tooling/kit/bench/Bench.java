@@ -1,5 +1,6 @@
 package kit.bench;
 
+import kit.run.Program;
 import kit.run.ScriptRunner;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -169,6 +170,7 @@ public final class Bench {
     private static List<String> java(List<String> jvm) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Program.quietJvm(cmd.get(0)));
         cmd.addAll(jvm);
         return cmd;
     }
