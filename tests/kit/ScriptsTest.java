@@ -15,9 +15,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,11 +35,18 @@ class ScriptsTest {
 
     @Test
     void everyProducer_happyPath_sendsAndAcknowledgesEverything() {
+        everyProducerSendsAndAcknowledges(Map.of(), p -> { });
+    }
+
+    /** The three producers, with this environment added to theirs (Java25Test: JAVA_HOME); their runs. */
+    static List<ScriptRunner.Result> everyProducerSendsAndAcknowledges(Map<String, String> env, Consumer<Process> started) {
+        List<ScriptRunner.Result> runs = new ArrayList<>();
         for (String script : List.of("ProducerAtMostOnce", "ProducerAtLeastOnce", "ProducerExactlyOnce")) {
             String topic = KafkaFixture.newTopic("prod");
             List<String> args = new ArrayList<>(List.of("-t", topic, "--count", "7", "--run-id", "ok"));
             if (script.equals("ProducerExactlyOnce")) args.addAll(List.of("--transactional-id", "tx-" + topic));
-            ScriptRunner.Result r = script(script, args.toArray(String[]::new));
+            ScriptRunner.Result r = script(env, started, script, args.toArray(String[]::new));
+            runs.add(r);
             assertEquals(0, r.exitCode(), script + " : " + r.describe());
             ScriptOutput out = r.output();
             assertEquals("producer", out.summary().get("role"), script + " : " + r.describe());
@@ -49,16 +58,24 @@ class ScriptsTest {
             assertEquals(0, report.lost(), script + " : " + report.describe());
             assertEquals(0, report.duplicated(), script + " : " + report.describe());
         }
+        return runs;
     }
 
     @Test
     void everyConsumer_happyPath_processesEachRecordOnce() {
+        everyConsumerProcessesEachRecordOnce(Map.of(), p -> { });
+    }
+
+    /** The three consumers, with this environment added to theirs (Java25Test: JAVA_HOME); their runs. */
+    static List<ScriptRunner.Result> everyConsumerProcessesEachRecordOnce(Map<String, String> env, Consumer<Process> started) {
+        List<ScriptRunner.Result> runs = new ArrayList<>();
         for (String script : List.of("ConsumerAtMostOnce", "ConsumerAtLeastOnce", "ConsumerExactlyOnce")) {
             String topic = KafkaFixture.newTopic("cons");
             List<String> input = fill(topic, 6);
             ScriptRunner.Result r = script.equals("ConsumerExactlyOnce")
-                    ? consumer(script, topic, "g-" + topic, "--transactional-id", "tx-" + topic)
-                    : consumer(script, topic, "g-" + topic);
+                    ? consumer(env, started, script, topic, "g-" + topic, "--transactional-id", "tx-" + topic)
+                    : consumer(env, started, script, topic, "g-" + topic);
+            runs.add(r);
             assertEquals(0, r.exitCode(), script + " : " + r.describe());
             ScriptOutput out = r.output();
             assertEquals("consumer", out.summary().get("role"), script + " : " + r.describe());
@@ -67,6 +84,18 @@ class ScriptsTest {
             Checker.Report report = Checker.checkProcessing(input, out.values());
             assertEquals(0, report.lost() + report.duplicated(), script + " : " + report.describe());
         }
+        return runs;
+    }
+
+    /** The six scripts on Java 25 (KIT_JAVA25_HOME): the same results, every JVM a Java 25, and no JVM warning in their output. */
+    @Test
+    void everyScript_onJava25_happyPath_withoutJvmWarnings() throws Exception {
+        Java25.Jvms jvms = new Java25.Jvms();
+        List<ScriptRunner.Result> runs = new ArrayList<>(everyProducerSendsAndAcknowledges(Java25.env(), jvms));
+        runs.addAll(everyConsumerProcessesEachRecordOnce(Java25.env(), jvms));
+        assertEquals(6, runs.size());
+        for (ScriptRunner.Result r : runs) Java25.assertNoJvmNoise("un script sous Java 25", r);
+        jvms.assertAllJava25("les six scripts");
     }
 
     // ---- crash, then rerun: the counts the course promises ------------------------------------
@@ -365,15 +394,24 @@ class ScriptsTest {
     }
 
     private static ScriptRunner.Result consumer(String script, String topic, String group, String... more) {
+        return consumer(Map.of(), p -> { }, script, topic, group, more);
+    }
+
+    private static ScriptRunner.Result consumer(Map<String, String> env, Consumer<Process> started, String script, String topic,
+                                                String group, String... more) {
         List<String> args = new ArrayList<>(List.of("-t", topic, "-g", group, "--idle-ms", "1500"));
         args.addAll(List.of(more));
-        return script(script, args.toArray(String[]::new));
+        return script(env, started, script, args.toArray(String[]::new));
     }
 
     private static ScriptRunner.Result script(String script, String... args) {
+        return script(Map.of(), p -> { }, script, args);
+    }
+
+    private static ScriptRunner.Result script(Map<String, String> env, Consumer<Process> started, String script, String... args) {
         List<String> all = new ArrayList<>(List.of("scripts/" + script + ".java", "-b", KafkaFixture.bootstrap()));
         all.addAll(List.of(args));
-        return ScriptRunner.jbang(RUN_LIMIT, all.toArray(String[]::new));
+        return ScriptRunner.jbang(RUN_LIMIT, env, started, all.toArray(String[]::new));
     }
 
     /** Writes n unique values into the topic with a plain producer, and returns them. */

@@ -47,7 +47,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NotebooksTest {
 
-    private static final String PYTHON = "/usr/bin/python3";
+    static final String PYTHON = "/usr/bin/python3";
     private static final Pattern BILAN = Pattern.compile("BILAN envoyés=(\\d+) lus=(\\d+) perdus=(\\d+) doublons=(\\d+)");
     private static Path jupyterPrefix;
     private static Path executed;
@@ -140,16 +140,19 @@ class NotebooksTest {
         List<Path> copies = new ArrayList<>();
         for (Path nb : notebooks()) copies.add(executed.resolve(nb.getFileName()));
         for (String name : A_VOUS.keySet()) copies.add(executed.resolve(name.replace(".ipynb", ".a-vous.ipynb")));
-        for (Path copy : copies) {
-            for (JsonObject cell : codeCells(copy)) {
-                for (JsonElement o : cell.getAsJsonArray("outputs")) {
-                    JsonObject out = o.getAsJsonObject();
-                    assertTrue(!"error".equals(out.get("output_type").getAsString()), copy.getFileName() + " : " + out);
-                    assertTrue(!out.has("name") || !"stderr".equals(out.get("name").getAsString()), copy.getFileName() + " écrit sur stderr : " + out);
-                }
+        for (Path copy : copies) assertNoErrorNorStderr(copy);
+        assertTrue(taggedOutput("00-demarrage.ipynb", null).contains("Tout est prêt"), "le notebook 00 voit Kafka et le labo");
+    }
+
+    /** No cell of this executed notebook raised an error or wrote on stderr. */
+    static void assertNoErrorNorStderr(Path copy) throws Exception {
+        for (JsonObject cell : codeCells(copy)) {
+            for (JsonElement o : cell.getAsJsonArray("outputs")) {
+                JsonObject out = o.getAsJsonObject();
+                assertTrue(!"error".equals(out.get("output_type").getAsString()), copy.getFileName() + " : " + out);
+                assertTrue(!out.has("name") || !"stderr".equals(out.get("name").getAsString()), copy.getFileName() + " écrit sur stderr : " + out);
             }
         }
-        assertTrue(taggedOutput("00-demarrage.ipynb", null).contains("Tout est prêt"), "le notebook 00 voit Kafka et le labo");
     }
 
     /** What each fault cell's BILAN shows, as committed (one node). */
@@ -313,8 +316,13 @@ class NotebooksTest {
 
     /** The text the cells with this tag printed (all code cells if tag is null), in the executed copy. */
     private static String taggedOutput(String notebook, String tag) throws Exception {
+        return taggedOutput(executed.resolve(notebook), tag);
+    }
+
+    /** The text the cells with this tag printed (all code cells if tag is null), in this executed notebook. */
+    static String taggedOutput(Path executedNotebook, String tag) throws Exception {
         StringBuilder text = new StringBuilder();
-        for (JsonObject cell : codeCells(executed.resolve(notebook))) {
+        for (JsonObject cell : codeCells(executedNotebook)) {
             if (tag != null && !tags(cell).contains(tag)) continue;
             for (JsonElement o : cell.getAsJsonArray("outputs")) {
                 JsonObject out = o.getAsJsonObject();

@@ -20,6 +20,23 @@ class ProgramTest {
     @TempDir
     Path dir;
 
+    /** Java 23+ warns on stderr when Kafka calls sun.misc.Unsafe: its programs get the option that allows it; 17 to 22 refuse it. */
+    @Test
+    void quietJvm_allowsUnsafe_onlyOnJava23AndLater() throws Exception {
+        String here = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        assertEquals(Runtime.version().feature() >= 23 ? List.of(Program.UNSAFE_ALLOWED) : List.of(), Program.quietJvm(here));
+        // another JDK is known by its release file
+        Path java = Files.createDirectories(dir.resolve("jdk/bin")).resolve("java");
+        Files.writeString(java, "");
+        for (Map.Entry<String, List<String>> c : Map.of("25.0.1", List.of(Program.UNSAFE_ALLOWED), "23", List.of(Program.UNSAFE_ALLOWED),
+                "21.0.8", List.<String>of(), "17.0.15", List.<String>of(), "1.8.0_452", List.<String>of()).entrySet()) {
+            Files.writeString(dir.resolve("jdk/release"), "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"" + c.getKey() + "\"\n");
+            assertEquals(c.getValue(), Program.quietJvm(java.toString()), "JAVA_VERSION=" + c.getKey());
+        }
+        Files.delete(dir.resolve("jdk/release"));
+        assertEquals(List.of(), Program.quietJvm(java.toString()), "version inconnue : rien");
+    }
+
     @Test
     void builtScript_runsLikeJBangRunsIt_withArgumentsAndExitCodes() throws Exception {
         Path script = Files.writeString(dir.resolve("Echo.java"), """

@@ -3,6 +3,7 @@ package kit.tour;
 import kit.util.Folders;
 import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
+import kit.Java25;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
 import kit.semantics.Checker;
@@ -35,7 +36,20 @@ class TourTest {
 
     @Test
     void tour_allSixRowsPass_exit0() {
-        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(4), "tour");
+        assertEverySemanticAsPromised(ScriptRunner.jbang(Duration.ofMinutes(4), "tour"));
+    }
+
+    /** The same tour on Java 25 (KIT_JAVA25_HOME): the same table, every JVM a Java 25, and no JVM warning in its output. */
+    @Test
+    void tour_onJava25_allSixRowsPass_withoutJvmWarnings() throws Exception {
+        Java25.Jvms jvms = new Java25.Jvms();
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(4), Java25.env(), jvms, "tour");
+        assertEverySemanticAsPromised(r);
+        Java25.assertNoJvmNoise("./jbang tour sous Java 25", r);
+        jvms.assertAllJava25("./jbang tour");
+    }
+
+    private static void assertEverySemanticAsPromised(ScriptRunner.Result r) {
         assertEquals(0, r.exitCode(), r.describe());
         for (Semantic s : Semantic.values()) {
             String row = row(r, s.french + " ");

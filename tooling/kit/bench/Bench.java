@@ -1,6 +1,7 @@
 package kit.bench;
 
 import kit.run.JBang;
+import kit.run.Program;
 import kit.run.ScriptRunner;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -170,6 +171,7 @@ public final class Bench {
     private static List<String> java(List<String> jvm) {
         List<String> cmd = new ArrayList<>();
         cmd.add(JBang.currentJava().toString());
+        cmd.addAll(Program.quietJvm(cmd.get(0)));
         cmd.addAll(jvm);
         return cmd;
     }

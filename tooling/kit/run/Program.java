@@ -60,7 +60,44 @@ public final class Program {
     /** The resolved //DEPS of a JBang build, once its class path is reordered (null otherwise). */
     private List<String> deps;
 
-    private Program(List<String> command) { this.command = List.copyOf(command); }
+    private Program(List<String> command) { this.command = List.copyOf(withQuietJvm(command)); }
+
+    /** The option that lets Kafka use sun.misc.Unsafe without a warning; only Java 23+ knows it. */
+    static final String UNSAFE_ALLOWED = "--sun-misc-unsafe-memory-access=allow";
+
+    /**
+     * The flags that keep a JVM's own warnings out of what the student reads: Java 23+ writes « WARNING: A terminally
+     * deprecated method in sun.misc.Unsafe has been called » on stderr when Kafka's code (the broker's index files,
+     * the clients' shaded protobuf) calls it. Java 17 to 22 refuse the option and would not start: none for them.
+     */
+    public static List<String> quietJvm(String javaBin) {
+        return javaFeature(javaBin) >= 23 ? List.of(UNSAFE_ALLOWED) : List.of();
+    }
+
+    /** A java command with {@link #quietJvm} right after the executable, unless it already has them. */
+    private static List<String> withQuietJvm(List<String> command) {
+        List<String> flags = quietJvm(command.get(0));
+        if (flags.isEmpty() || command.containsAll(flags)) return command;
+        List<String> all = new ArrayList<>(command.subList(0, 1));
+        all.addAll(flags);
+        all.addAll(command.subList(1, command.size()));
+        return all;
+    }
+
+    /** The feature version (17, 21, 25…) of a java binary, from its JDK's release file; this JVM's own if it is this one; 0 if unknown. */
+    static int javaFeature(String javaBin) {
+        try {
+            Path home = Path.of(javaBin).toRealPath().getParent().getParent();
+            if (home.equals(Path.of(System.getProperty("java.home")).toRealPath())) return Runtime.version().feature();
+            for (String line : Files.readAllLines(home.resolve("release"))) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("JAVA_VERSION=\"(?:1\\.)?(\\d+).*").matcher(line);
+                if (m.matches()) return Integer.parseInt(m.group(1));
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
 
     /** What building gave: the program, or why there is none (compiler errors), with the build's own output. */
     public record Build(Program program, String problem, ScriptRunner.Result result) {
