@@ -125,15 +125,19 @@ class ScriptsTest {
         Path config = Files.createTempFile("kip848", ".properties");
         Files.writeString(config, "group.protocol=consumer\n");
         try {
-            CrashRerun amo = crashThenRerun("ConsumerAtMostOnce", "--config", config.toString());
+            // the three side by side (each relaunch waits 10 s for the broker to declare the crashed member dead)
+            var amoRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> crashThenRerun("ConsumerAtMostOnce", "--config", config.toString()));
+            var aloRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> crashThenRerun("ConsumerAtLeastOnce", "--config", config.toString()));
+            var eosRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> exactlyOnceCrashThenRerun("--config", config.toString()));
+            CrashRerun amo = amoRun.join();
             assertEquals("consumer", amo.rerun().output().summary().get("group.protocol"), amo.rerun().describe());
             assertEquals(1, amo.report().lost(), "at-most-once : " + amo.report().describe());
             assertEquals(0, amo.report().duplicated(), "at-most-once : " + amo.report().describe());
-            CrashRerun alo = crashThenRerun("ConsumerAtLeastOnce", "--config", config.toString());
+            CrashRerun alo = aloRun.join();
             assertEquals("consumer", alo.rerun().output().summary().get("group.protocol"), alo.rerun().describe());
             assertEquals(0, alo.report().lost(), "at-least-once : " + alo.report().describe());
             assertEquals(1, alo.report().duplicated(), "at-least-once : " + alo.report().describe());
-            Checker.Report eos = exactlyOnceCrashThenRerun("--config", config.toString());
+            Checker.Report eos = eosRun.join();
             assertEquals(0, eos.lost(), "exactly-once : " + eos.describe());
             assertEquals(0, eos.duplicated(), "exactly-once : " + eos.describe());
         } finally {
