@@ -215,18 +215,17 @@ public final class Grader {
     // ---- consumers ------------------------------------------------------------------------------------
 
     /**
-     * One sequence of runs on one topic: a clean stop after 4 messages (--max 4), a crash on the 4th message of the next
-     * run, then a run to the end. The clean stop is judged from what it processed and where it left the group's committed
-     * offset; the crash from what the crashed run and the last one processed, from where the crashed run began.
+     * One sequence of runs on one topic: a clean stop after 4 messages (--max 4); a run that starts where the stop left
+     * the group's committed offset and crashes on the 4th of ten records added behind; a run to the end. The clean stop is
+     * judged on its first ten records, from what it processed and what the two runs after it (its rerun) processed of
+     * them; the crash on everything from where the crashed run began.
      */
     private List<Check> consumerOnce(Semantic s, Path file) {
         boolean atMostOnce = s == Semantic.CONSUMER_AT_MOST_ONCE;
         ConsumerSequence sequence = scenarios.consumerSequence(s, file, List.of());
         List<String> first = sequence.fill(10);
         ConsumerSequence.Stage stopped = gracefulStop(sequence);
-        // new records behind the clean stop, so that the crash has something to read wherever the stop left the group
-        sequence.fill(10);
-        ConsumerSequence.Stage crashed = crashOnFourth(sequence);
+        ConsumerSequence.Stage crashed = crashBehind(sequence, stopped, first);
         ConsumerSequence.Stage end = sequence.toTheEnd(TO_THE_END);
         Scenarios.Result crash = sequence.result(CRASH_THEN_RERUN, sequence.inputFrom(crashed.start()), sequence.processed(crashed, end),
                 crashed, end);
@@ -239,14 +238,15 @@ public final class Grader {
                         r -> r.lost() > 0 ? r.describe() + " après un crash : l'offset est validé avant le traitement"
                                 : "aucun doublon après le crash : le message traité mais pas encore validé aurait dû être relu. "
                                 + "L'offset a-t-il été validé avant le traitement ? (c'est de l'at-most-once)");
-        return List.of(crashCheck, gracefulCheck(sequence.stopped(GRACEFUL, first, stopped), 10));
+        return List.of(crashCheck, gracefulCheck(sequence.stopped(GRACEFUL, first, stopped, crashed, end), 10));
     }
 
     /**
-     * One sequence of runs on one topic whose input holds an aborted transaction: a clean stop (--max 4), a crash inside
-     * the next run's transaction, a run to the end, OffsetCommit requests counted on the wire all along. A consumer that
-     * sent one gets one more stage: new input, a run killed on its first OffsetCommit (before the broker sees it), and a
-     * run to the end, to show what that commit outside the transaction leaves. The abortable error has its own run.
+     * One sequence of runs on one topic whose input holds an aborted transaction, as for {@link #consumerOnce}: a clean
+     * stop (--max 4), a crash inside a transaction of the next run (after the clean stop's records), a run to the end,
+     * OffsetCommit requests counted on the wire all along. A consumer that sent one gets one more stage: new input, a run
+     * killed on its first OffsetCommit (before the broker sees it), and a run to the end, to show what that commit
+     * outside the transaction leaves. The abortable error has its own run.
      */
     private List<Check> consumerExactlyOnce(Path file) {
         Semantic s = Semantic.CONSUMER_EXACTLY_ONCE;
@@ -261,13 +261,12 @@ public final class Grader {
         sequence.watchOffsetCommits();
         try {
             stopped = gracefulStop(sequence);
-            sequence.fill(10);
-            crashed = crashOnFourth(sequence);
+            crashed = crashBehind(sequence, stopped, first);
             end = sequence.toTheEnd(TO_THE_END);
         } finally {
             offsetCommits = sequence.offsetCommitsSeen();
         }
-        Scenarios.Result stop = sequence.stopped(GRACEFUL, first, stopped);
+        Scenarios.Result stop = sequence.stopped(GRACEFUL, first, stopped, crashed, end);
         Scenarios.Result crash = sequence.result(CRASH_THEN_RERUN, sequence.inputFrom(crashed.start()), sequence.processed(crashed, end),
                 crashed, end);
         List<ConsumerSequence.Stage> stages = new ArrayList<>(List.of(stopped, crashed, end));
@@ -311,7 +310,7 @@ public final class Grader {
     }
 
     private static final String GRACEFUL = "arrêt propre après 4 messages";
-    private static final String CRASH_THEN_RERUN = "crash au message 4 + relance";
+    private static final String CRASH_THEN_RERUN = "crash + relance";
     private static final String TO_THE_END = "relance jusqu'à la fin";
 
     /** Stops after 4 messages (a clean close, as Ctrl-C would): nothing may be lost or processed twice. */
@@ -319,9 +318,15 @@ public final class Grader {
         return sequence.stopAt(GRACEFUL, ConsumerSequence.MAX, 4);
     }
 
-    /** Crashes on the 4th message of its run. */
-    private static ConsumerSequence.Stage crashOnFourth(ConsumerSequence sequence) {
-        return sequence.stopAt("crash au message 4", ConsumerSequence.CRASH_AFTER, 4);
+    /**
+     * After the clean stop: ten new records, then a run that is the clean stop's rerun, and crashes on the 4th of the new
+     * records (what the clean stop left of the {@code first} ones, plus 4), so that the crash's own loss or duplicate
+     * falls after the values the clean stop is judged on, wherever it left the group.
+     */
+    private static ConsumerSequence.Stage crashBehind(ConsumerSequence sequence, ConsumerSequence.Stage stopped, List<String> first) {
+        int crashAt = sequence.leftAfter(stopped, first) + 4;
+        sequence.fill(10);
+        return sequence.stopAt("crash au message " + crashAt, ConsumerSequence.CRASH_AFTER, crashAt);
     }
 
     private static Check gracefulCheck(Scenarios.Result stop, int points) {

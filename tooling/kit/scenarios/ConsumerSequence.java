@@ -125,19 +125,21 @@ public final class ConsumerSequence {
     /**
      * A stage that stops by itself on its {@code n}-th message ({@link #CRASH_AFTER} or {@link #MAX}). A run that ended
      * quietly short of it while the input goes further (on a loaded machine, its first fetch came after --idle-ms) is
-     * run again with more patience, so that it reaches its stop point.
+     * run again with more patience, told to stop at what is left of the {@code n} messages, so that the stage stops
+     * where it should and finds the input to get there.
      */
     public Stage stopAt(String label, String option, int n) {
-        List<String> stageArgs = new ArrayList<>(args);
-        stageArgs.addAll(List.of(option, String.valueOf(n)));
         boolean crash = option.equals(CRASH_AFTER);
         return stage(label, crash ? 137 : 0, crash ? "pas de crash simulé" : "le premier lancement a échoué", () -> {
             List<ScriptRunner.Result> runs = new ArrayList<>();
-            ScriptRunner.Result run = scenarios.launch(script, stageArgs);
-            runs.add(run);
-            for (int again = 1; again <= 2 && run.exitCode() == 0 && run.output().records().size() < n && committed() < end(); again++) {
-                run = scenarios.launch(script, Scenarios.patient(stageArgs, again));
+            int left = n;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                List<String> runArgs = new ArrayList<>(attempt == 0 ? args : Scenarios.patient(args, attempt));
+                runArgs.addAll(List.of(option, String.valueOf(left)));
+                ScriptRunner.Result run = scenarios.launch(script, runArgs);
                 runs.add(run);
+                left -= run.output().records().size();
+                if (run.exitCode() != 0 || left <= 0 || committed() >= end()) break;
             }
             return runs;
         });
@@ -239,21 +241,35 @@ public final class ConsumerSequence {
      * with every run of the {@code stages} and the first of their problems.
      */
     public Scenarios.Result result(String label, List<String> expected, List<String> processed, Stage... stages) {
+        return result(label, expected, processed, Arrays.stream(stages).map(Stage::problem).filter(p -> p != null).findFirst().orElse(null),
+                stages);
+    }
+
+    private Scenarios.Result result(String label, List<String> expected, List<String> processed, String problem, Stage... stages) {
         Checker.Report report = Checker.checkProcessing(expected, processed, aborted);
-        String problem = Arrays.stream(stages).map(Stage::problem).filter(p -> p != null).findFirst().orElse(null);
         List<ScriptRunner.Result> runs = Arrays.stream(stages).flatMap(s -> s.runs().stream()).toList();
         return Scenarios.result(semantic, label, expected.size(), report, problem, runs, true, semantic.explanation);
     }
 
     /**
-     * A clean stop judged from where it left the group: what the stage processed, then what any later run would
-     * process, the input from the committed offset it left (from the start if none), against {@code expected}. A
-     * committed offset beyond what was processed is a loss, one short of it a duplicate.
+     * A clean stop judged with the runs after it as its rerun: what the stage processed, then what the {@code rerun}
+     * stages processed of the {@code expected} values (and of aborted input values), against {@code expected}. The
+     * rerun began at the committed offset the stage left: beyond what the stage processed, messages were skipped (lost);
+     * short of it, they are processed twice. Its problem is the stage's, or that of the last rerun stage (the one that
+     * reads to the end); the rerun stages in between may crash on purpose, after the expected values.
      */
-    public Scenarios.Result stopped(String label, List<String> expected, Stage stage) {
+    public Scenarios.Result stopped(String label, List<String> expected, Stage stage, Stage... rerun) {
         List<String> processed = new ArrayList<>(processed(stage));
-        inputFrom(Math.max(0, stage.committedAfter())).stream().filter(expected::contains).forEach(processed::add);
-        return result(label, expected, processed, stage);
+        processed(rerun).stream().filter(v -> expected.contains(v) || aborted.contains(v)).forEach(processed::add);
+        String problem = stage.problem() != null || rerun.length == 0 ? stage.problem() : rerun[rerun.length - 1].problem();
+        List<Stage> stages = new ArrayList<>(List.of(stage));
+        stages.addAll(List.of(rerun));
+        return result(label, expected, processed, problem, stages.toArray(Stage[]::new));
+    }
+
+    /** How many of {@code values} the input holds from where {@code stage} left the group's committed offset (from the start if none). */
+    public int leftAfter(Stage stage, List<String> values) {
+        return (int) inputFrom(Math.max(0, stage.committedAfter())).stream().filter(values::contains).count();
     }
 
     /** The input's end offset (partition 0). */
