@@ -6,6 +6,7 @@ import kit.run.Sandbox;
 import kit.run.ScriptOutput;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
+import kit.scenarios.ConsumerSequence;
 import kit.scenarios.Scenarios;
 import kit.semantics.Checker;
 import kit.semantics.Semantic;
@@ -213,10 +214,21 @@ public final class Grader {
 
     // ---- consumers ------------------------------------------------------------------------------------
 
+    /**
+     * One sequence of runs on one topic: a clean stop after 4 messages (--max 4); a run that starts where the stop left
+     * the group's committed offset and crashes on the 4th of ten records added behind; a run to the end. The clean stop is
+     * judged on its first ten records, from what it processed and what the two runs after it (its rerun) processed of
+     * them; the crash on everything from where the crashed run began.
+     */
     private List<Check> consumerOnce(Semantic s, Path file) {
         boolean atMostOnce = s == Semantic.CONSUMER_AT_MOST_ONCE;
-        Scenarios.Result crash = scenarios.consumer(s, file, 4);
-        Scenarios.Result stop = scenarios.consumer(s, file, gracefulStop(false));
+        ConsumerSequence sequence = scenarios.consumerSequence(s, file, List.of());
+        List<String> first = sequence.fill(10);
+        ConsumerSequence.Stage stopped = gracefulStop(sequence);
+        ConsumerSequence.Stage crashed = crashBehind(sequence, stopped, first);
+        ConsumerSequence.Stage end = sequence.toTheEnd(TO_THE_END);
+        Scenarios.Result crash = sequence.result(CRASH_THEN_RERUN, sequence.inputFrom(crashed.start()), sequence.processed(crashed, end),
+                crashed, end);
         Check crashCheck = atMostOnce
                 ? check("crash entre commit et traitement : perte, aucun doublon", 10, crash, r -> r.lost() > 0 && r.duplicated() == 0,
                         r -> r.duplicated() > 0 ? r.describe() + " après un crash : l'offset est validé après le traitement ; "
@@ -226,19 +238,58 @@ public final class Grader {
                         r -> r.lost() > 0 ? r.describe() + " après un crash : l'offset est validé avant le traitement"
                                 : "aucun doublon après le crash : le message traité mais pas encore validé aurait dû être relu. "
                                 + "L'offset a-t-il été validé avant le traitement ? (c'est de l'at-most-once)");
-        return List.of(crashCheck, gracefulCheck(stop, 10));
+        return List.of(crashCheck, gracefulCheck(sequence.stopped(GRACEFUL, first, stopped, crashed, end), 10));
     }
 
+    /**
+     * One sequence of runs on one topic whose input holds an aborted transaction, as for {@link #consumerOnce}: a clean
+     * stop (--max 4), a crash inside a transaction of the next run (after the clean stop's records), a run to the end,
+     * OffsetCommit requests counted on the wire all along. A consumer that sent one gets one more stage: new input, a run
+     * killed on its first OffsetCommit (before the broker sees it), and a run to the end, to show what that commit
+     * outside the transaction leaves. The abortable error has its own run.
+     */
     private List<Check> consumerExactlyOnce(Path file) {
         Semantic s = Semantic.CONSUMER_EXACTLY_ONCE;
-        Scenarios.Result crash = scenarios.consumer(s, file, new Scenarios.ConsumerRun("crash au message 4 + relance",
-                List.of("--crash-after", "4"), 137, true, false));
-        Scenarios.Result stop = scenarios.consumer(s, file, gracefulStop(true));
-        Scenarios.Result wire = scenarios.consumer(s, file, new Scenarios.ConsumerRun("OffsetCommit guetté sur le réseau",
-                List.of(), 0, true, true));
+        ConsumerSequence sequence = scenarios.consumerSequence(s, file, List.of());
+        List<String> first = new ArrayList<>(sequence.fill(5));
+        sequence.fillAborted(3);
+        first.addAll(sequence.fill(5));
+        ConsumerSequence.Stage stopped;
+        ConsumerSequence.Stage crashed;
+        ConsumerSequence.Stage end;
+        int offsetCommits;
+        sequence.watchOffsetCommits();
+        try {
+            stopped = gracefulStop(sequence);
+            crashed = crashBehind(sequence, stopped, first);
+            end = sequence.toTheEnd(TO_THE_END);
+        } finally {
+            offsetCommits = sequence.offsetCommitsSeen();
+        }
+        Scenarios.Result stop = sequence.stopped(GRACEFUL, first, stopped, crashed, end);
+        Scenarios.Result crash = sequence.result(CRASH_THEN_RERUN, sequence.inputFrom(crashed.start()), sequence.processed(crashed, end),
+                crashed, end);
+        List<ConsumerSequence.Stage> stages = new ArrayList<>(List.of(stopped, crashed, end));
+        Scenarios.Result wire;
+        boolean killedOnWire = false;
+        if (offsetCommits > 0) {
+            sequence.fill(5);
+            ConsumerSequence.Stage killed = sequence.killedOnFirstOffsetCommit("OffsetCommit guetté sur le réseau");
+            ConsumerSequence.Stage after = sequence.toTheEnd(TO_THE_END);
+            killedOnWire = killed.expectedExit() == 137;
+            wire = sequence.result("OffsetCommit guetté sur le réseau + relance", sequence.inputFrom(killed.start()),
+                    sequence.processed(killed, after), killed, after).withOffsetCommits(offsetCommits);
+            stages.addAll(List.of(killed, after));
+        } else {
+            // no commit of its own: judged as a plain run to the end, the one after the crash, from where it began
+            wire = sequence.result("relance jusqu'à la fin", sequence.inputFrom(end.start()), sequence.processed(end), end)
+                    .withOffsetCommits(0);
+        }
         Scenarios.Result abortable = scenarios.exactlyOnceAbortable(file);
-        int abortedRead = crash.report().abortedRead() + stop.report().abortedRead() + wire.report().abortedRead();
-        boolean ran = crash.problem() == null && stop.problem() == null;
+        int abortedRead = Checker.checkProcessing(List.of(), sequence.processed(stages.toArray(ConsumerSequence.Stage[]::new)),
+                sequence.aborted()).abortedRead();
+        boolean ran = stopped.problem() == null && crashed.problem() == null && end.problem() == null;
+        String killedText = killedOnWire ? "Tué juste avant ce commit, il a laissé " + wire.report().describe() + ". " : "";
         return List.of(
                 check("erreur avortable (TxnOffsetCommit perdus) : avorter, relire le lot, le copier", 4, abortable,
                         r -> r.lost() == 0 && r.duplicated() == 0, r -> r.describe() + (r.lost() > 0
@@ -253,14 +304,29 @@ public final class Grader {
                         : abortedRead + " message(s) de transactions avortées traité(s) : il faut isolation.level=read_committed"),
                 wire.offsetCommits() > 0
                         ? new Check("offsets dans la transaction", 4, false, "le consommateur valide lui-même ses offsets "
-                        + "(requête OffsetCommit vue sur le réseau) : ils sont hors de la transaction. Tué juste avant ce commit, "
-                        + "il a laissé " + wire.report().describe() + ". Il faut sendOffsetsToTransaction(), avant commitTransaction()")
+                        + "(requête OffsetCommit vue sur le réseau) : ils sont hors de la transaction. " + killedText
+                        + "Il faut sendOffsetsToTransaction(), avant commitTransaction()")
                         : check("offsets dans la transaction", 4, wire, Checker.Report::clean, Checker.Report::describe));
     }
 
-    /** Stops after 4 messages (a clean close, as Ctrl-C would), then a rerun: nothing may be lost or processed twice. */
-    private static Scenarios.ConsumerRun gracefulStop(boolean abortedInput) {
-        return new Scenarios.ConsumerRun("arrêt propre après 4 messages + relance", List.of("--max", "4"), 0, abortedInput, false);
+    private static final String GRACEFUL = "arrêt propre après 4 messages";
+    private static final String CRASH_THEN_RERUN = "crash + relance";
+    private static final String TO_THE_END = "relance jusqu'à la fin";
+
+    /** Stops after 4 messages (a clean close, as Ctrl-C would): nothing may be lost or processed twice. */
+    private static ConsumerSequence.Stage gracefulStop(ConsumerSequence sequence) {
+        return sequence.stopAt(GRACEFUL, ConsumerSequence.MAX, 4);
+    }
+
+    /**
+     * After the clean stop: ten new records, then a run that is the clean stop's rerun, and crashes on the 4th of the new
+     * records (what the clean stop left of the {@code first} ones, plus 4), so that the crash's own loss or duplicate
+     * falls after the values the clean stop is judged on, wherever it left the group.
+     */
+    private static ConsumerSequence.Stage crashBehind(ConsumerSequence sequence, ConsumerSequence.Stage stopped, List<String> first) {
+        int crashAt = sequence.leftAfter(stopped, first) + 4;
+        sequence.fill(10);
+        return sequence.stopAt("crash au message " + crashAt, ConsumerSequence.CRASH_AFTER, crashAt);
     }
 
     private static Check gracefulCheck(Scenarios.Result stop, int points) {
@@ -337,15 +403,26 @@ public final class Grader {
         return List.of(stopCheck, visibleCheck);
     }
 
-    /** Duplicates in the input, then a crash between processing and commit: each key is processed once all the same. */
+    /**
+     * One sequence on one topic, one store of processed keys: ten messages and three of them again (duplicates in the
+     * input, as a producer's retries would write them), a crash between processing and commit on the 4th, then a run to
+     * the end. The duplicated keys come after the crash point, so that they are met in the run after the crash: a set
+     * kept in memory only still handles them, and only the crash shows it is not enough. Each check counts its own keys.
+     */
     private List<Check> dedupConsumer(Path file) {
         Semantic s = Semantic.CONSUMER_AT_LEAST_ONCE;
         Path store = scenarios.folder().resolve("deja-traites-" + unique() + ".txt");
-        Scenarios.Result duplicates = scenarios.consumer(s, file, new Scenarios.ConsumerRun("doublons en entrée",
-                List.of(), 0, false, false, List.of("--store", store.toString()), true));
-        Path store2 = scenarios.folder().resolve("deja-traites-" + unique() + ".txt");
-        Scenarios.Result crash = scenarios.consumer(s, file, new Scenarios.ConsumerRun("crash entre traitement et commit",
-                List.of("--crash-after", "4"), 137, false, false, List.of("--store", store2.toString()), false));
+        ConsumerSequence sequence = scenarios.consumerSequence(s, file, List.of("--store", store.toString()));
+        List<String> input = sequence.fill(10);
+        List<String> again = List.of(input.get(5), input.get(7), input.get(8));
+        sequence.fillAgain(again);
+        ConsumerSequence.Stage crashed = sequence.stopAt("crash entre traitement et commit", ConsumerSequence.CRASH_AFTER, 4);
+        ConsumerSequence.Stage end = sequence.toTheEnd(TO_THE_END);
+        List<String> processed = sequence.processed(crashed, end);
+        Scenarios.Result duplicates = sequence.result("doublons en entrée", again,
+                processed.stream().filter(again::contains).toList(), end);
+        Scenarios.Result crash = sequence.result("crash entre traitement et commit", input.stream().filter(v -> !again.contains(v)).toList(),
+                processed.stream().filter(v -> !again.contains(v)).toList(), crashed, end);
         return List.of(
                 check("doublons en entrée : chaque clé traitée une fois", 10, duplicates, Checker.Report::clean,
                         r -> r.describe() + (r.duplicated() > 0 ? " : la clé déjà traitée doit être reconnue et sautée" : "")),

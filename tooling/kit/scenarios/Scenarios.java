@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.HashSet;
 import java.util.List;
@@ -37,7 +36,7 @@ public final class Scenarios {
      */
     public record Result(Semantic semantic, String fault, int sent, Checker.Report report, Verdict verdict,
                          String explanation, String problem, List<ScriptRunner.Result> runs, int offsetCommits) {
-        Result withOffsetCommits(int n) {
+        public Result withOffsetCommits(int n) {
             return new Result(semantic, fault, sent, report, verdict, explanation, problem, runs, n);
         }
 
@@ -225,104 +224,22 @@ public final class Scenarios {
         return result(s, fault, sent, report, problem, List.of(run), weaknessRequired, explanation);
     }
 
-    /** A consumer script that crashes on the {@code crashAfter}-th of 10 messages, then runs again without the crash. */
+    /** A consumer script that crashes on the {@code crashAfter}-th of 10 messages, then runs again to the end. */
     public Result consumer(Semantic s, Path script, int crashAfter) {
-        return consumer(s, script, new ConsumerRun("crash au message " + crashAfter + " + relance",
-                List.of("--crash-after", String.valueOf(crashAfter)), 137, false, false));
+        ConsumerSequence sequence = consumerSequence(s, script, List.of());
+        List<String> input = sequence.fill(10);
+        ConsumerSequence.Stage crash = sequence.stopAt("crash", ConsumerSequence.CRASH_AFTER, crashAfter);
+        ConsumerSequence.Stage rerun = sequence.toTheEnd("relance");
+        return sequence.result("crash au message " + crashAfter + " + relance", input, sequence.processed(crash, rerun), crash, rerun);
     }
 
     /**
-     * How to run a consumer the first time, before a rerun to the end: extra arguments (a crash point, {@code --max}),
-     * the exit code that run must end with, whether the input also holds an aborted transaction (read_committed must
-     * skip it), and whether the first OffsetCommit request kills the consumer on the wire before the broker sees it.
+     * Consecutive runs of a consumer script on a fresh input topic and group (and output topic and transactional.id for
+     * the exactly-once consumer), each starting where the previous one left the group: see {@link ConsumerSequence}.
+     * {@code extraArgs} go to every run.
      */
-    public record ConsumerRun(String label, List<String> firstArgs, int firstExit, boolean abortedInput, boolean killOnOffsetCommit,
-                              List<String> bothArgs, boolean duplicatedInput) {
-        public ConsumerRun(String label, List<String> firstArgs, int firstExit, boolean abortedInput, boolean killOnOffsetCommit) {
-            this(label, firstArgs, firstExit, abortedInput, killOnOffsetCommit, List.of(), false);
-        }
-    }
-
-    /** Kafka's API key of OffsetCommit: a consumer's own commit, never sent by an exactly-once consumer. */
-    public static final short OFFSET_COMMIT = 8;
-
-    /** A consumer script run once as {@code run} says, then again to the end; counts what the pair processed. */
-    public Result consumer(Semantic s, Path script, ConsumerRun how) {
-        String id = unique();
-        String topic = "tour-" + id;
-        Topics.create(bootstrap, topic);
-        List<String> input = IntStream.rangeClosed(1, 10).mapToObj(i -> id + "-" + i).toList();
-        List<String> aborted = how.abortedInput() ? List.of(id + "-avorte-1", id + "-avorte-2", id + "-avorte-3") : List.of();
-        if (how.abortedInput()) {
-            Topics.fill(bootstrap, topic, input.subList(0, 5));
-            Topics.fillAborted(bootstrap, topic, aborted);
-            Topics.fill(bootstrap, topic, input.subList(5, 10));
-        } else {
-            Topics.fill(bootstrap, topic, input);
-        }
-        // the same messages again, as an at-least-once producer's retries would write them
-        if (how.duplicatedInput()) Topics.fill(bootstrap, topic, List.of(input.get(1), input.get(4), input.get(6)));
-        String group = "g-" + id;
-        // --instance-id: a static member, so that the run after a crash gets its partition at once instead of waiting for
-        // the group to declare the crashed one dead (the scripts' session.timeout.ms, 10 s)
-        List<String> args = new ArrayList<>(List.of("-b", bootstrap, "-t", topic, "-g", group, "--instance-id", group + "-1",
-                "--idle-ms", String.valueOf(IDLE_MS)));
-        args.addAll(how.bothArgs());
-        String output = topic + "-sortie";
-        if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
-            Topics.create(bootstrap, output);
-            args.addAll(List.of("--output-topic", output, "--transactional-id", "tx-" + id));
-        }
-        List<String> firstArgs = new ArrayList<>(args);
-        firstArgs.addAll(how.firstArgs());
-        AtomicReference<Process> running = new AtomicReference<>();
-        if (how.killOnOffsetCommit()) faults.holdFirst(OFFSET_COMMIT, () -> ScriptRunner.killTree(running.get().toHandle()));
-        List<ScriptRunner.Result> runs = new ArrayList<>();
-        ScriptRunner.Result first;
-        int offsetCommits;
-        try {
-            first = launch(script, running::set, firstArgs);
-            runs.add(first);
-            // a first run meant to stop at its N-th message (a crash, --max) that ended quietly short of it: on a loaded
-            // machine, its first fetch came after --idle-ms; again, with more patience, so that it reaches its stop point
-            int stopAt = stopPoint(how.firstArgs());
-            for (int again = 1; again <= 2 && stopAt > 0 && first.exitCode() == 0 && first.output().records().size() < stopAt
-                    && committed(group, topic) < end(topic); again++) {
-                first = launch(script, running::set, patient(firstArgs, again));
-                runs.add(first);
-            }
-        } finally {
-            offsetCommits = faults.watchedSeen();
-            faults.unwatch();
-        }
-        ScriptRunner.Result rerun = null;
-        // the rerun reads to the end: until the group's committed offset reaches the input's end offset, not until a
-        // silence, so that a slow machine can't turn into a loss. Another run while the last one ended normally short
-        // of the end and either processed nothing or moved the committed offset (it stopped on --idle-ms); a program
-        // that processes without ever committing is not run again (that is its mistake, not the machine's)
-        for (int attempt = 0; attempt < 3; attempt++) {
-            long before = committed(group, topic);
-            rerun = launch(script, attempt == 0 ? args : patient(args, attempt));
-            runs.add(rerun);
-            if (rerun.exitCode() != 0) break;
-            long after = committed(group, topic);
-            if (after >= end(topic)) break;
-            if (!rerun.output().records().isEmpty() && after <= before) break;
-        }
-        int expectedExit = how.killOnOffsetCommit() && offsetCommits > 0 ? 137 : how.firstExit();
-        String problem = first.exitCode() != expectedExit
-                ? (expectedExit == 137 ? "pas de crash simulé" : "le premier lancement a échoué") + " (code " + first.exitCode() + ")"
-                : rerun.exitCode() != 0 ? "la relance a échoué (code " + rerun.exitCode() + ")" : null;
-        List<String> processed = new ArrayList<>();
-        if (s == Semantic.CONSUMER_EXACTLY_ONCE) {
-            // what counts is what Kafka holds: the output topic, read as a read_committed consumer would
-            Topics.readValues(bootstrap, output, true).forEach(v -> processed.add(v.value()));
-        } else {
-            runs.forEach(r -> processed.addAll(r.output().values()));
-        }
-        Checker.Report report = Checker.checkProcessing(input, processed, aborted);
-        Result r = result(s, how.label(), input.size(), report, problem, List.copyOf(runs), true, s.explanation);
-        return how.killOnOffsetCommit() ? r.withOffsetCommits(offsetCommits) : r;
+    public ConsumerSequence consumerSequence(Semantic s, Path script, List<String> extraArgs) {
+        return new ConsumerSequence(this, s, script, extraArgs);
     }
 
     /** How long the exactly-once consumer's TxnOffsetCommit requests are lost: longer than its max.block.ms (10 s). */
@@ -365,29 +282,11 @@ public final class Scenarios {
     static final int IDLE_MS = 1000;
 
     /** The same arguments with a longer --idle-ms: 3 s, then 8 s. */
-    private static List<String> patient(List<String> args, int attempt) {
+    static List<String> patient(List<String> args, int attempt) {
         List<String> out = new ArrayList<>(args);
         int i = out.indexOf("--idle-ms");
         if (i >= 0) out.set(i + 1, String.valueOf(attempt == 1 ? 3000 : 8000));
         return out;
-    }
-
-    /** Where a first run must stop by itself: --crash-after N or --max N; 0 if neither. */
-    private static int stopPoint(List<String> firstArgs) {
-        for (int i = 0; i + 1 < firstArgs.size(); i++) {
-            if (firstArgs.get(i).equals("--crash-after") || firstArgs.get(i).equals("--max")) return Integer.parseInt(firstArgs.get(i + 1));
-        }
-        return 0;
-    }
-
-    /** The input's end offset (partition 0). */
-    private long end(String topic) {
-        return Topics.endOffset(bootstrap, topic);
-    }
-
-    /** The group's committed offset on partition 0, once any transaction holding it is complete; -1 if none. */
-    private long committed(String group, String topic) {
-        return Topics.committedOffset(bootstrap, group, topic);
     }
 
     private static int summaryInt(ScriptOutput out, String key) {
@@ -406,7 +305,7 @@ public final class Scenarios {
         }
     }
 
-    private static Result result(Semantic s, String fault, int sent, Checker.Report report, String problem,
+    static Result result(Semantic s, String fault, int sent, Checker.Report report, String problem,
                                  List<ScriptRunner.Result> runs, boolean weaknessRequired, String explanation) {
         return new Result(s, fault, sent, report, Verdict.of(s, report, weaknessRequired), explanation, problem, runs, -1);
     }
@@ -419,5 +318,5 @@ public final class Scenarios {
         }
     }
 
-    private static String unique() { return UUID.randomUUID().toString().replace("-", "").substring(0, 8); }
+    static String unique() { return UUID.randomUUID().toString().replace("-", "").substring(0, 8); }
 }
