@@ -80,6 +80,12 @@ public final class FaultPlan {
     /** Every rule armed since the last {@link #clear()}, fired or not, in the order they were armed. */
     public synchronized List<Rule> rules() { return List.copyOf(rules); }
 
+    /** Removes one rule, leaving the others armed; returns it as it was last (fired or not), or null if it was gone. */
+    public synchronized Rule remove(int id) {
+        int i = indexOf(id);
+        return i < 0 ? null : rules.remove(i);
+    }
+
     /** Removes every rule and ends a refusal; returns how many rules there were. */
     public synchronized int clear() {
         int n = rules.size();

@@ -64,6 +64,16 @@ public final class Grader {
         this.sandbox = sandbox;
     }
 
+    /**
+     * Runs that go side by side with a submission's others (the zombie's first producer, the abortable error): each on a
+     * thread of its own, since they mostly wait, and the common pool may have fewer threads than jobs running.
+     */
+    private static final java.util.concurrent.ExecutorService SIDE_RUNS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "lancement-parallele");
+        t.setDaemon(true);
+        return t;
+    });
+
     /** A grade of 0 for something that could not be run at all (empty folder, unknown file…). */
     public static Grade notGradable(String student, String exercise, String why) {
         return new Grade(student, exercise, List.of(new Check("rendu", 20, false, why)));
@@ -250,6 +260,9 @@ public final class Grader {
      */
     private List<Check> consumerExactlyOnce(Path file) {
         Semantic s = Semantic.CONSUMER_EXACTLY_ONCE;
+        // the abortable error is a run of its own, on its own topics, with a fault aimed at its own producer: it runs side
+        // by side with the sequence (this exercise is the longest of a student's set, and a student's whole set waits for it)
+        CompletableFuture<Scenarios.Result> abortableRun = CompletableFuture.supplyAsync(() -> scenarios.exactlyOnceAbortable(file), SIDE_RUNS);
         ConsumerSequence sequence = scenarios.consumerSequence(s, file, List.of());
         List<String> first = new ArrayList<>(sequence.fill(5));
         sequence.fillAborted(3);
@@ -285,7 +298,7 @@ public final class Grader {
             wire = sequence.result("relance jusqu'à la fin", sequence.inputFrom(end.start()), sequence.processed(end), end)
                     .withOffsetCommits(0);
         }
-        Scenarios.Result abortable = scenarios.exactlyOnceAbortable(file);
+        Scenarios.Result abortable = abortableRun.join();
         int abortedRead = Checker.checkProcessing(List.of(), sequence.processed(stages.toArray(ConsumerSequence.Stage[]::new)),
                 sequence.aborted()).abortedRead();
         boolean ran = stopped.problem() == null && crashed.problem() == null && end.problem() == null;
@@ -358,7 +371,7 @@ public final class Grader {
         int count = (int) Math.max(60, scenarios.runLimit().toMillis() * 3 / 4 / 100);
         List<String> zombieArgs = List.of("-b", bootstrap, "-t", topic, "--count", String.valueOf(count), "--interval-ms", "100",
                 "--transaction-size", "2", "--run-id", id + "a", "--transactional-id", tx);
-        CompletableFuture<ScriptRunner.Result> zombie = CompletableFuture.supplyAsync(() -> scenarios.launch(file, zombieArgs));
+        CompletableFuture<ScriptRunner.Result> zombie = CompletableFuture.supplyAsync(() -> scenarios.launch(file, zombieArgs), SIDE_RUNS);
         String stops = "le zombie s'arrête sur ProducerFencedException";
         String visible = "read_committed : tout ce qui a été validé, une seule fois";
         if (!Topics.awaitRecords(bootstrap, topic, 6, scenarios.runLimit())) {

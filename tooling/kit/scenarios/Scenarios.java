@@ -259,19 +259,23 @@ public final class Scenarios {
         Topics.create(bootstrap, output);
         List<String> input = IntStream.rangeClosed(1, 10).mapToObj(i -> id + "-" + i).toList();
         Topics.fill(bootstrap, topic, input);
+        // only this run's producer is hit (Kafka names a transactional producer « producer-<transactional.id> »), so that
+        // other runs of the same program on this broker, side by side with this one, go through untouched
+        String client = "producer-tx-" + id;
         FaultPlan.Rule rule = faults.add(FaultPlan.Kind.LOSE_REQUEST, org.apache.kafka.common.protocol.ApiKeys.TXN_OFFSET_COMMIT, 1,
-                null, ABORTABLE_WINDOW_MS);
+                client, ABORTABLE_WINDOW_MS);
         ScriptRunner.Result run;
         boolean fired;
         try {
             run = launch(script, List.of("-b", bootstrap, "-t", topic, "-g", "g-" + id, "--idle-ms", "4000",
                     "--output-topic", output, "--transactional-id", "tx-" + id));
         } finally {
-            fired = faults.rules().stream().anyMatch(r -> r.id() == rule.id() && r.fired());
-            faults.clear();
+            FaultPlan.Rule last = faults.remove(rule.id());
+            fired = last != null && last.fired();
         }
         String problem = run.exitCode() != 0 ? "le programme a échoué (code " + run.exitCode() + ")"
-                : !fired ? "panne non injectée (aucune requête TxnOffsetCommit)" : null;
+                : !fired ? "panne non injectée (aucune requête TxnOffsetCommit du client " + client + " : le programme "
+                + "change-t-il client.id ?)" : null;
         List<String> processed = Topics.readValues(bootstrap, output, true).stream().map(Checker.ReadValue::value).toList();
         Checker.Report report = Checker.checkProcessing(input, processed);
         return result(s, "TxnOffsetCommit perdus " + ABORTABLE_WINDOW_MS / 1000 + " s", input.size(), report, problem, List.of(run), false,
