@@ -251,9 +251,9 @@ public class ProducerExactlyOnce implements Callable<Integer> {
                     : org.apache.kafka.clients.consumer.ConsumerConfig.configDef();
             for (String key : new java.util.TreeSet<>(extra.stringPropertyNames())) {
                 String now = extra.getProperty(key).strip();
-                if (!def.names().contains(key)) continue;
+                // every key is passed on (a serializer's or an interceptor's too); only this client's own can warn
                 Object before = config.containsKey(key) ? config.get(key) : def.defaultValues().get(key);
-                String effect = effect(key, now);
+                String effect = def.names().contains(key) ? effect(key, now) : null;
                 if (effect != null && !String.valueOf(before).equalsIgnoreCase(now)) {
                     System.err.printf("Attention : --config change %s de « %s » en « %s » : %s.%n", key, before, now, effect);
                 }

@@ -303,12 +303,15 @@ class ScriptsTest {
     @Test
     void configFile_isMergedIntoTheClientConfig() throws Exception {
         Path props = Files.createTempFile("client", ".properties");
-        Files.writeString(props, "client.id=depuis-le-fichier\n");
+        // a key the client itself doesn't know (a serializer's, an interceptor's) is passed on as well
+        Files.writeString(props, "client.id=depuis-le-fichier\nune.option.du.serialiseur=oui\n");
         String topic = KafkaFixture.newTopic("config");
         // -v: the client logs its effective configuration, where the file's value must show
         ScriptRunner.Result r = script("ProducerAtLeastOnce", "-t", topic, "--count", "2", "--config", props.toString(), "-v");
         assertEquals(0, r.exitCode(), r.describe());
         assertTrue(r.stderr().contains("client.id = depuis-le-fichier"), "le réglage du fichier doit s'appliquer : " + r.describe());
+        // Kafka names, with -v, the keys it was given and did not use: this one reached the client
+        assertTrue(r.stderr().contains("une.option.du.serialiseur"), "une clé inconnue du client doit lui être passée : " + r.describe());
         // a setting outside the semantic: no warning, and the summary has the course's values
         assertFalse(r.stderr().contains("Attention"), r.describe());
         assertEquals("all", r.output().summary().get("acks"), r.describe());
