@@ -331,7 +331,7 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
                         ? "les offsets sont validés en tâche de fond, sans lien avec le traitement : perte ou doublon selon le moment du crash"
                         : "les offsets ne sont validés que par le programme";
                 case "auto.offset.reset" -> v.equals("latest") ? "sans offset validé, la lecture part de la fin : les messages déjà là sont sautés"
-                        : "sans offset validé, la lecture part de " + (v.equals("earliest") ? "début du topic" : "« " + value + " »");
+                        : "sans offset validé, la lecture part " + (v.equals("earliest") ? "du début du topic" : "de « " + value + " »");
                 case "group.id" -> "un autre groupe, donc d'autres offsets validés : la lecture reprend ailleurs";
                 default -> null;
             };
