@@ -142,21 +142,35 @@ public final class Program {
      */
     private static Build build(Path script) {
         String directives = directives(script);
-        List<String> deps = directives == null ? null : RESOLVED_DEPS.get(directives);
-        if (deps != null) {
+        if (directives == null) return jbangBuild(script);
+        while (true) {
+            CompletableFuture<List<String>> mine = new CompletableFuture<>();
+            CompletableFuture<List<String>> first = RESOLVING.putIfAbsent(directives, mine);
+            if (first == null) {
+                // this build resolves the set; the others with the same //DEPS wait for it instead of starting JBang too
+                List<String> resolved = null;
+                try {
+                    Build built = jbangBuild(script);
+                    if (built.ok()) resolved = built.program().deps;
+                    return built;
+                } finally {
+                    // a failed build (a compile error of its own) resolves nothing: the next one in line tries
+                    if (resolved == null) RESOLVING.remove(directives, mine);
+                    mine.complete(resolved);
+                }
+            }
+            List<String> deps = first.join();
+            if (deps == null) continue;
             Build here = compileHere(script, deps);
-            if (here != null) return here;
+            return here != null ? here : jbangBuild(script);
         }
-        Build built = jbangBuild(script);
-        if (built.ok() && directives != null) {
-            List<String> resolved = built.program().deps;
-            if (resolved != null) RESOLVED_DEPS.putIfAbsent(directives, resolved);
-        }
-        return built;
     }
 
-    /** //DEPS (and //JAVA) sets already resolved by JBang in this JVM, with their jars. */
-    private static final Map<String, List<String>> RESOLVED_DEPS = new ConcurrentHashMap<>();
+    /**
+     * //DEPS (and //JAVA) sets resolved by JBang in this JVM, or being resolved: the jars, or null when that build
+     * failed. A grader starts its jobs together; without this, each would start JBang for the same set.
+     */
+    private static final Map<String, CompletableFuture<List<String>>> RESOLVING = new ConcurrentHashMap<>();
 
     /** The file's //DEPS and //JAVA lines, sorted: a key for their resolved jars; null if it has other JBang directives. */
     private static String directives(Path script) {
