@@ -143,9 +143,9 @@ public final class Grader {
     // ---- producers ------------------------------------------------------------------------------------
 
     private List<Check> producerAtMostOnce(Path file) {
-        Semantic s = Semantic.PRODUCER_AT_MOST_ONCE;
-        Scenarios.Result request = scenarios.producer(s, file, FaultPlan.Fault.LOSE_REQUEST, 3);
-        Scenarios.Result response = scenarios.producer(s, file, FaultPlan.Fault.LOSE_RESPONSE, 3);
+        List<Scenarios.Result> faulted = scenarios.producerUnderBothFaults(Semantic.PRODUCER_AT_MOST_ONCE, file);
+        Scenarios.Result request = faulted.get(0);
+        Scenarios.Result response = faulted.get(1);
         return List.of(
                 check("requête perdue : le message est perdu, sans réessai", 10, request, r -> r.lost() > 0 && r.duplicated() == 0,
                         r -> r.lost() == 0 ? "la requête Produce a été perdue mais aucun message ne l'est : le producteur attend "
@@ -157,9 +157,9 @@ public final class Grader {
     }
 
     private List<Check> producerAtLeastOnce(Path file) {
-        Semantic s = Semantic.PRODUCER_AT_LEAST_ONCE;
-        Scenarios.Result request = scenarios.producer(s, file, FaultPlan.Fault.LOSE_REQUEST, 3);
-        Scenarios.Result response = scenarios.producer(s, file, FaultPlan.Fault.LOSE_RESPONSE, 3);
+        List<Scenarios.Result> faulted = scenarios.producerUnderBothFaults(Semantic.PRODUCER_AT_LEAST_ONCE, file);
+        Scenarios.Result request = faulted.get(0);
+        Scenarios.Result response = faulted.get(1);
         return List.of(
                 check("requête perdue : aucune perte", 10, request, r -> r.lost() == 0,
                         r -> failedSends(request) > 0 ? r.describe() + " ; " + failedSends(request) + " envoi(s) en échec selon le "
@@ -175,9 +175,9 @@ public final class Grader {
     }
 
     private List<Check> producerExactlyOnce(Path file) {
-        Semantic s = Semantic.PRODUCER_EXACTLY_ONCE;
-        Scenarios.Result request = scenarios.producer(s, file, FaultPlan.Fault.LOSE_REQUEST, 3);
-        Scenarios.Result response = scenarios.producer(s, file, FaultPlan.Fault.LOSE_RESPONSE, 3);
+        List<Scenarios.Result> faulted = scenarios.producerUnderBothFaults(Semantic.PRODUCER_EXACTLY_ONCE, file);
+        Scenarios.Result request = faulted.get(0);
+        Scenarios.Result response = faulted.get(1);
         List<Check> checks = new ArrayList<>(List.of(
                 check("requête perdue : ni perte ni doublon", 5, request, Checker.Report::clean, Checker.Report::describe),
                 check("réponse perdue : ni perte ni doublon", 5, response, Checker.Report::clean,

@@ -159,6 +159,52 @@ public final class Scenarios {
     }
 
     /**
+     * The grader's producer run: one run under both faults, the 3rd Produce request lost (connection cut), then the
+     * response to the 6th. Each fault cuts the connection, so they are apart in time, and what the run leaves on the
+     * topic answers for both: a loss can only come from the lost request (a lost response means the batch was
+     * written), a duplicate from a retry. Gives the two results, request first, that two runs gave: one JVM instead of
+     * two. A fault that never fired is said on its result (a producer with acks=0 gets no response to lose).
+     */
+    public List<Result> producerUnderBothFaults(Semantic s, Path script) {
+        List<Result> r = null;
+        // 100 ms between sends: the client is over the first cut (reconnected, retried) before the second fault
+        for (int intervalMs : new int[] {100, 200}) {
+            r = producerUnderBothFaultsOnce(s, script, intervalMs);
+            if (r.stream().noneMatch(x -> x.problem() != null && x.problem().startsWith(NOT_INJECTED))) return r;
+        }
+        return r;
+    }
+
+    private List<Result> producerUnderBothFaultsOnce(Semantic s, Path script, int intervalMs) {
+        String id = unique();
+        String topic = "tour-" + id;
+        Topics.create(bootstrap, topic);
+        org.apache.kafka.common.protocol.ApiKeys produce = org.apache.kafka.common.protocol.ApiKeys.PRODUCE;
+        FaultPlan.Rule request = faults.add(FaultPlan.Kind.LOSE_REQUEST, produce, 3, null, 0);
+        FaultPlan.Rule response = faults.add(FaultPlan.Kind.LOSE_RESPONSE, produce, 6, null, 0);
+        ScriptRunner.Result run;
+        try {
+            run = launch(script, producerArgs(s, topic, id, PRODUCED, intervalMs));
+        } finally {
+            request = faults.remove(request.id());
+            response = faults.remove(response.id());
+        }
+        String requestProblem = request.fired() ? null : NOT_INJECTED + " (" + request.seen() + " requêtes Produce)";
+        // acks=0 (the proxy notes it): no response to lose, and another try would change nothing
+        String responseProblem = response.fired() || s == Semantic.PRODUCER_AT_MOST_ONCE ? null
+                : response.note() != null ? "aucune réponse à perdre : le producteur envoie avec acks=0, le broker ne répond pas"
+                : NOT_INJECTED + " (" + response.seen() + " requêtes Produce)";
+        Result lostRequest = checkProducer(s, FaultPlan.Fault.LOSE_REQUEST.french, id, topic, PRODUCED, run, requestProblem, true,
+                s.explanation);
+        // the same run, seen from its lost response; a run that failed keeps its own problem
+        String problem = lostRequest.problem() != null && !lostRequest.problem().startsWith(NOT_INJECTED) ? lostRequest.problem()
+                : responseProblem;
+        Result lostResponse = result(s, FaultPlan.Fault.LOSE_RESPONSE.french, lostRequest.sent(), lostRequest.report(), problem,
+                lostRequest.runs(), true, s.explanation);
+        return List.of(lostRequest, lostResponse);
+    }
+
+    /**
      * A producer script while the node leading its partition dies mid-stream: with {@code restart}, it comes back a
      * second later (a broker restart); otherwise the others elect a new leader (needs 3 nodes) and it comes back at the end.
      */
