@@ -1,6 +1,5 @@
 package kit.grade;
 
-import kit.faults.FaultPlan;
 import kit.run.Program;
 import kit.run.Sandbox;
 import kit.run.ScriptOutput;
