@@ -66,6 +66,11 @@ class GradeTest {
                 "                    commit(producer);\n", "                    commit(producer);\n                    consumer.commitSync(next);\n");
         mistake("sans-relecture", "ConsumerExactlyOnce",
                 "                    rewindToCommitted(consumer);\n", "");
+        // the same mistake in a program that ignores --config (its producer keeps max.block.ms=10 s): the grader's quick
+        // abortable run (max.block.ms=5000 by --config, 6 s window) does not bite, the 11 s one must
+        mistake("sans-relecture-sans-config", "ConsumerExactlyOnce",
+                "                    rewindToCommitted(consumer);\n", "",
+                "        Plumbing.merge(producerConfig, configFile);\n", "");
         mistake("acks-zero", "ProducerAtLeastOnce",
                 "config.put(ProducerConfig.ACKS_CONFIG, \"all\");", "config.put(ProducerConfig.ACKS_CONFIG, \"0\");");
         mistake("idempotence-laissee", "ProducerAtLeastOnce",
@@ -334,6 +339,7 @@ class GradeTest {
                 Map.entry("read-uncommitted", "isolation.level=read_committed"),
                 Map.entry("offsets-hors-transaction", "OffsetCommit"),
                 Map.entry("sans-relecture", "rewindToCommitted"),
+                Map.entry("sans-relecture-sans-config", "rewindToCommitted"),
                 Map.entry("acks-zero", "acks=0"),
                 Map.entry("idempotence-laissee", "l'idempotence est active"),
                 Map.entry("commit-au-lieu-d-abort", "jamais commitTransaction()"),
