@@ -1,8 +1,8 @@
 package kit;
 
 import kit.bench.BenchCommand;
-import kit.broker.BrokerCommand;
-import kit.faults.FaultCommand;
+import kit.lab.BrokerCommand;
+import kit.lab.FaultCommand;
 import kit.grade.GradeCommand;
 import kit.notebook.KernelCommand;
 import kit.tour.TourCommand;

@@ -1,7 +1,7 @@
 package kit.notebook;
 
 import kit.Java25;
-import kit.faults.Lab;
+import kit.lab.Lab;
 import kit.run.ScriptRunner;
 import kit.util.Folders;
 

@@ -1,6 +1,6 @@
 package kit.notebook;
 
-import kit.faults.Lab;
+import kit.lab.Lab;
 import kit.run.ScriptRunner;
 
 import com.google.gson.JsonArray;
@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The notebooks as a class runs them: the kernel installed by ./jbang kernel into a temporary Jupyter path, every
- * notebook executed headless by nbclient against a lab started here (kit.faults.Lab: the broker behind the fault
+ * notebook executed headless by nbclient against a lab started here (kit.lab.Lab: the broker behind the fault
  * proxy, and its control API), and the BILAN line of each fault cell checked.
  * <p>
  * Two passes: every notebook as committed, on a one-node lab; then notebooks 01-06 with their « À vous » change

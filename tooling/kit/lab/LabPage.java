@@ -1,7 +1,11 @@
-package kit.faults;
+package kit.lab;
+
+import kit.faults.FaultyKafka;
+import kit.faults.Trace;
+import kit.faults.TraceEntry;
+import kit.util.Errors;
 
 import com.sun.net.httpserver.HttpExchange;
-import kit.util.Errors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;

@@ -1,6 +1,9 @@
-package kit.faults;
+package kit.lab;
 
 //DEPS net.sourceforge.plantuml:plantuml:1.2025.10
+
+import kit.faults.Trace;
+import kit.faults.TraceEntry;
 
 import net.sourceforge.plantuml.BlockUml;
 import net.sourceforge.plantuml.FileFormat;

@@ -1,4 +1,6 @@
-package kit.faults;
+package kit.lab;
+
+import kit.faults.FaultyKafka;
 
 /** The lab: a real cluster with the fault proxy in front of each node, its control API, and its page on the projector. */
 public final class Lab implements AutoCloseable {

@@ -1,6 +1,12 @@
-package kit.faults;
+package kit.lab;
 
 //DEPS com.google.code.gson:gson:2.13.2
+
+import kit.broker.EmbeddedKafka;
+import kit.faults.FaultPlan;
+import kit.faults.FaultyKafka;
+import kit.faults.Trace;
+import kit.faults.TraceEntry;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -9,7 +15,6 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import kit.broker.EmbeddedKafka;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 import java.io.IOException;

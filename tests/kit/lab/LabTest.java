@@ -1,14 +1,15 @@
-package kit.faults;
+package kit.lab;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import kit.run.ScriptOutput;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
 import kit.semantics.Checker;
 import kit.util.Ports;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

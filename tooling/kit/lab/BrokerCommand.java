@@ -1,7 +1,8 @@
-package kit.broker;
+package kit.lab;
 
-import kit.faults.Lab;
-import kit.faults.LabControl;
+import kit.broker.EmbeddedKafka;
+import kit.broker.KafkaProbe;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

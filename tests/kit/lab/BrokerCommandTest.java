@@ -1,4 +1,4 @@
-package kit.broker;
+package kit.lab;
 
 import kit.run.ScriptRunner;
 import kit.util.Ports;

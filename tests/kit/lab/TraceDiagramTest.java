@@ -1,8 +1,10 @@
-package kit.faults;
+package kit.lab;
 
+import kit.faults.Trace;
 import kit.faults.TraceEntry.Action;
 import kit.faults.TraceEntry.OffsetData;
 import kit.faults.TraceEntry.PartitionData;
+import kit.faults.TraceEntry;
 
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;

@@ -1,4 +1,6 @@
-package kit.faults;
+package kit.lab;
+
+import kit.faults.FaultPlan;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

@@ -1,7 +1,11 @@
-package kit.faults;
+package kit.lab;
 
+import kit.faults.FaultPlan;
+import kit.faults.Trace;
+import kit.faults.TraceEntry;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.utils.internals.Exit;
 import org.junit.jupiter.api.AfterAll;

@@ -1,4 +1,4 @@
-package kit.faults;
+package kit.lab;
 
 /**
  * The lab's page (HTML, CSS, JavaScript in one text block: JBang packages the tooling's Java sources only). Plain

@@ -1,8 +1,10 @@
-package kit.faults;
+package kit.lab;
 
+import kit.faults.TraceEntry;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
 import kit.semantics.Checker;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

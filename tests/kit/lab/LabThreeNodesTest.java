@@ -1,7 +1,8 @@
-package kit.faults;
+package kit.lab;
 
 import kit.run.ScriptRunner;
 import kit.run.Topics;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
