@@ -261,6 +261,13 @@ public final class EmbeddedKafka implements AutoCloseable {
         // session.timeout.ms does for the classic protocol (Kafka's defaults: 45 s, and no less than 45 s)
         p.put("group.consumer.session.timeout.ms", "10000");
         p.put("group.consumer.min.session.timeout.ms", "6000");
+        // share groups (KIP-932): a group may lock a record for as little as 1 s (Kafka's floor: 15 s), so that the lessons on
+        // expired locks take seconds; the default lock stays Kafka's 30 s, a group sets its own through Admin
+        // (share.record.lock.duration.ms). Members heartbeat every second (Kafka: 5 s) so that a new one gets its share at once
+        p.put("group.share.min.record.lock.duration.ms", "1000");
+        p.put("group.share.heartbeat.interval.ms", "1000");
+        p.put("group.share.min.heartbeat.interval.ms", "1000");
+        p.put("share.coordinator.state.topic.num.partitions", "5");
         p.put("offsets.topic.num.partitions", "5");
         p.put("transaction.state.log.num.partitions", "5");
         p.put("num.partitions", "1");

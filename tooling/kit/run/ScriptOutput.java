@@ -15,7 +15,11 @@ public final class ScriptOutput {
     /** One processed record, printed as {@code [topic pN@offset] value}. */
     public record Record(String topic, int partition, long offset, String value) { }
 
-    private static final Pattern RECORD = Pattern.compile("^\\[(\\S+) p(\\d+)@(\\d+)\\] (\\S+)\\s*$");
+    /**
+     * A record line; a share consumer adds, in parentheses, the record's delivery count and its acknowledgement:
+     * {@code [topic pN@offset] value (livraison 2, ACCEPT)}.
+     */
+    private static final Pattern RECORD = Pattern.compile("^\\[(\\S+) p(\\d+)@(\\d+)\\] (\\S+)(?: \\(livraison (\\d+), ([A-Z]+)\\))?\\s*$");
 
     private final List<Record> records;
     private final Map<String, String> summary;
