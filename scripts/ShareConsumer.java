@@ -76,6 +76,9 @@ public class ShareConsumer implements Callable<Integer> {
     int releaseEvery;
     @Option(names = "--slow-ms", defaultValue = "0", description = "Durée du traitement de chaque message, en ms : plus long que le verrou, le message est relivré ailleurs.")
     long slowMs;
+    @Option(names = "--implicit", description = "Mode implicite (le défaut de Kafka) : aucun acknowledge, le poll suivant accepte d'office "
+            + "tout le lot précédent, même un message dont le traitement a échoué.")
+    boolean implicit;
     @Option(names = "--offset-reset", defaultValue = "earliest", description = "Où commence un groupe de partage neuf : earliest ou latest "
             + "(share.auto.offset.reset, réglage du GROUPE, posé par l'API Admin ; défaut de Kafka : latest ; ici : ${DEFAULT-VALUE}).")
     String offsetReset;
@@ -104,7 +107,7 @@ public class ShareConsumer implements Callable<Integer> {
         config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         // share.acknowledgement.mode=explicit : chaque message reçu doit être acquitté par le programme (acknowledge),
         // avant le poll suivant ; en mode implicit (défaut), le poll suivant accepte d'office tout le lot précédent
-        config.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        config.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, implicit ? "implicit" : "explicit");
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         Plumbing.merge(config, configFile);
@@ -159,13 +162,17 @@ public class ShareConsumer implements Callable<Integer> {
                         ack = AcknowledgeType.RELEASE;  // rendu sans être traité : il reviendra, livraison 2
                     }
                     if (slowMs > 0) Thread.sleep(slowMs);
+                    // en mode implicite, le programme n'a pas de mot à dire : le lot entier sera accepté au poll suivant
+                    if (implicit && ack != AcknowledgeType.ACCEPT) System.out.println("échec du traitement de " + msg.value()
+                            + " : en mode implicite, impossible de le rendre ou de le rejeter, il sera accepté quand même");
+                    if (implicit) ack = AcknowledgeType.ACCEPT;
                     System.out.printf("[%s p%d@%d] %s (livraison %d, %s)%n", msg.topic(), msg.partition(), msg.offset(), msg.value(),
                             delivery, ack.name());
                     if (received == crashAfter) {
                         Plumbing.crash("après le traitement de l'offset " + msg.offset() + ", avant son acquittement");
                     }
                     // --- 2) acquittement : ce message-là, et lui seul ---
-                    consumer.acknowledge(msg, ack);
+                    if (!implicit) consumer.acknowledge(msg, ack);
                     if (ack == AcknowledgeType.ACCEPT) accepted++;
                     else if (ack == AcknowledgeType.RELEASE) released++;
                     else rejected++;
@@ -175,8 +182,10 @@ public class ShareConsumer implements Callable<Integer> {
                 for (Map.Entry<TopicIdPartition, Optional<KafkaException>> r : consumer.commitSync().entrySet()) {
                     r.getValue().ifPresent(e -> {
                         ackErrors.add(r.getKey().topicPartition() + ":" + e.getClass().getSimpleName());
-                        System.out.println("acquittement refusé sur " + r.getKey().topicPartition() + " : " + e.getMessage()
-                                + " (ces messages seront relivrés)");
+                        // le client ne sait pas si le broker a appliqué l'acquittement (requête perdue, ou seulement sa réponse ?) :
+                        // appliqué, rien ne revient ; sinon, ces messages reviennent à la fin de leur verrou (at-least-once)
+                        System.out.println("acquittement sans confirmation sur " + r.getKey().topicPartition() + " (" + e.getMessage()
+                                + ") : appliqué ou non par le broker, impossible de le savoir ; non appliqué, ces messages reviendront");
                     });
                 }
                 last = System.currentTimeMillis();
@@ -187,7 +196,7 @@ public class ShareConsumer implements Callable<Integer> {
             consumer.close();
         }
         System.out.printf("--- Résumé (consommateur de file) --- reçus : %d, acceptés : %d, rendus : %d, rejetés : %d, relivrés : %d, "
-                + "acquittements refusés : %d%n", received, accepted, released, rejected, redelivered, ackErrors.size());
+                + "acquittements sans confirmation : %d%n", received, accepted, released, rejected, redelivered, ackErrors.size());
         String settings = "share.acknowledgement.mode=" + config.get(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG) + " "
                 + groupConfig.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
         System.out.println("réglages effectifs : " + settings);

@@ -4,6 +4,7 @@ import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
 import kit.run.Program;
 import kit.scenarios.EosBounce;
+import kit.scenarios.ShareLessons;
 import kit.util.Errors;
 import kit.scenarios.Scenarios;
 import kit.semantics.Semantic;
@@ -34,9 +35,13 @@ public final class TourCommand implements Callable<Integer> {
     /** Kafka's own transactions test on one machine: bounces, kills and lost transaction requests under the EOS copier. */
     static final String EOS_BOUNCE = "eos-bounce";
 
+    /** Share groups (KIP-932): a queue's guarantee under crashes, lost acknowledgements and poison records. */
+    static final String SHARE_GROUPS = "file";
+
     @Option(names = "--scenario", description = "Un seul scénario : producer-at-most-once, producer-at-least-once, "
             + "producer-exactly-once, consumer-at-most-once, consumer-at-least-once, consumer-exactly-once, "
             + LEADER_FAILURE + " (le leader de la partition tombe en plein flux ; 3 nœuds), "
+            + SHARE_GROUPS + " (les groupes de partage, KIP-932 : une file, ses acquittements, ses relivraisons), "
             + "ou " + EOS_BOUNCE + " (le test de transactions de Kafka : nœuds arrêtés brutalement, copieur exactly-once tué et "
             + "relancé, requêtes transactionnelles perdues ; 3 nœuds).")
     String scenarioName;
@@ -67,6 +72,10 @@ public final class TourCommand implements Callable<Integer> {
         if (EOS_BOUNCE.equals(scenarioName)) {
             if (trials < 0) throw new ParameterException(spec.commandLine(), "--trials doit être positif");
             return eosBounce();
+        }
+        if (SHARE_GROUPS.equals(scenarioName)) {
+            if (trials != 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + SHARE_GROUPS);
+            return shareGroups();
         }
         if (LEADER_FAILURE.equals(scenarioName)) {
             leaderFailure = true;
@@ -120,6 +129,32 @@ public final class TourCommand implements Callable<Integer> {
         System.out.println();
         System.out.println(ok ? "✔ Chaque sémantique tient sa garantie et montre sa faiblesse."
                 : "✘ Au moins une sémantique ne se comporte pas comme le cours l'annonce (voir ci-dessus).");
+        return ok ? 0 : 1;
+    }
+
+    /** The share-group lessons, one row each: what was received, delivered again, lost, processed twice. */
+    private int shareGroups() {
+        long t0 = System.nanoTime();
+        Program.prepare(ShareLessons.SCRIPT);
+        System.out.println("Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes (groupes de partage, KIP-932)...");
+        List<ShareLessons.Lesson> lessons;
+        try (FaultyKafka kafka = FaultyKafka.start(brokers)) {
+            lessons = new ShareLessons(kafka).all(System.out::println);
+        }
+        System.out.println();
+        System.out.printf("%-32s %-44s %8s %5s %9s %6s %14s  %s%n", "leçon", "panne", "messages", "reçus", "relivrés", "perdus",
+                "effets doubles", "observé");
+        for (ShareLessons.Lesson l : lessons) {
+            System.out.printf("%-32s %-44s %8d %5d %9d %6d %14d  %s %s%n", l.name(), l.fault(), l.input(), l.received(), l.redelivered(),
+                    l.lost(), l.effectsTwice(), l.passed() ? "✔" : "✘", l.observed());
+        }
+        System.out.println();
+        for (ShareLessons.Lesson l : lessons) System.out.println("• " + l.name() + " : attendu " + l.expected() + ".");
+        boolean ok = lessons.stream().allMatch(ShareLessons.Lesson::passed);
+        System.out.println();
+        System.out.println(ok ? "✔ Une file Kafka : au moins une fois par message, livraisons bornées, rien de perdu sans qu'on l'ait rejeté ou laissé archiver."
+                : "✘ Au moins une leçon ne s'est pas passée comme annoncé (voir ci-dessus).");
+        System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
         return ok ? 0 : 1;
     }
 

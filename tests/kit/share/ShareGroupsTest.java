@@ -1,0 +1,128 @@
+package kit.share;
+
+import kit.faults.FaultPlan;
+import kit.faults.FaultyKafka;
+import kit.run.ScriptRunner;
+import kit.run.Topics;
+import kit.scenarios.ShareLessons;
+import kit.scenarios.ShareLessons.Delivery;
+import kit.scenarios.ShareLessons.Lesson;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.FeatureUpdate;
+import org.apache.kafka.clients.admin.UpdateFeaturesOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Share groups (KIP-932): scripts/ShareConsumer.java run as its own process, as the tour's `file` scenario runs it
+ * (the same {@link ShareLessons}), on a broker with the fault proxy in front; each lesson's counts asserted.
+ */
+class ShareGroupsTest {
+
+    private static FaultyKafka kafka;
+    private static ShareLessons lessons;
+
+    @BeforeAll
+    static void start() {
+        kafka = FaultyKafka.start(1);
+        lessons = new ShareLessons(kafka);
+    }
+
+    @AfterAll
+    static void stop() { kafka.close(); }
+
+    @Test
+    void twoMembers_onOnePartition_bothReceive_noneLostNoneTwice() {
+        Lesson l = lessons.twoMembersOnePartition();
+        assertTrue(l.passed(), l.toString());
+        assertEquals(20, l.received(), l.toString());
+        assertEquals(0, l.lost(), l.toString());
+        assertEquals(0, l.effectsTwice(), l.toString());
+    }
+
+    @Test
+    void crashBeforeAcknowledging_theBatchComesBackWithDeliveryCount2_effectsTwice_noLoss() {
+        Lesson l = lessons.crashBeforeAcknowledging();
+        assertTrue(l.passed(), l.toString());
+        assertEquals(0, l.lost(), l.toString());
+        assertEquals(3, l.effectsTwice(), "les 3 messages traités avant le crash le sont deux fois : " + l);
+        assertEquals(8, l.redelivered(), "tout le lot acquis revient : " + l);
+    }
+
+    @Test
+    void lostAcknowledgeRequest_recordsComeBack_lostResponse_theyDoNot_theClientCannotTell() {
+        Lesson request = lessons.lostAcknowledgement(FaultPlan.Kind.LOSE_REQUEST);
+        assertTrue(request.passed(), request.toString());
+        assertEquals(4, request.redelivered(), request.toString());
+        assertEquals(0, request.lost(), request.toString());
+        Lesson response = lessons.lostAcknowledgement(FaultPlan.Kind.LOSE_RESPONSE);
+        assertTrue(response.passed(), response.toString());
+        assertEquals(0, response.redelivered(), response.toString());
+        assertEquals(0, response.lost(), response.toString());
+    }
+
+    @Test
+    void poisonRecords_rejectedOnce_failingOnesReleasedUntilTheLimit() {
+        Lesson l = lessons.poison();
+        assertTrue(l.passed(), l.toString());
+        assertEquals(5 + 2, l.received(), "5 messages, dont un relivré deux fois avant son archivage : " + l);
+        assertEquals(List.of("REJECT"), l.deliveries().stream().filter(d -> d.value().endsWith("-5")).map(Delivery::ack).toList());
+    }
+
+    @Test
+    void implicitMode_acceptsAFailedRecordAnyway() {
+        Lesson l = lessons.implicitMode();
+        assertTrue(l.passed(), l.toString());
+        assertEquals(0, l.redelivered(), l.toString());
+    }
+
+    @Test
+    void aNewGroup_withKafkasDefaultLatest_skipsWhatIsThere_earliestReadsIt() {
+        Lesson l = lessons.newGroupLatest();
+        assertTrue(l.passed(), l.toString());
+        assertEquals(3, l.received(), l.toString());
+    }
+
+    @Test
+    void badInput_anUnknownOffsetReset_isAUsageError() {
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofSeconds(90), "scripts/ShareConsumer.java", "-b", kafka.bootstrapServers(),
+                "--offset-reset", "demain");
+        assertEquals(2, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("--offset-reset vaut earliest ou latest"), r.stderr());
+    }
+
+    @Test
+    void aClusterWithoutShareGroups_getsAFrenchMessageSayingHowToEnableThem_exit1() throws Exception {
+        String topic = "file-off-" + System.nanoTime();
+        Topics.create(kafka.bootstrapServers(), topic);
+        Topics.fill(kafka.bootstrapServers(), topic, List.of("v-1"));
+        try (Admin admin = Admin.create(Topics.adminProps(kafka.bootstrapServers()))) {
+            short before = admin.describeFeatures().featureMetadata().get().finalizedFeatures().get("share.version").maxVersionLevel();
+            setShareVersion(admin, (short) 0, FeatureUpdate.UpgradeType.SAFE_DOWNGRADE);
+            try {
+                ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofSeconds(90), "scripts/ShareConsumer.java", "-b",
+                        kafka.bootstrapServers(), "-t", topic, "-g", "sg-" + topic, "--idle-ms", "2000");
+                assertEquals(1, r.exitCode(), r.describe());
+                assertTrue(r.stderr().contains("n'a pas les groupes de partage") && r.stderr().contains("upgrade --feature share.version=1"),
+                        r.stderr());
+                assertEquals(List.of(), ShareLessons.deliveries(r));
+            } finally {
+                setShareVersion(admin, before, FeatureUpdate.UpgradeType.UPGRADE);
+            }
+        }
+    }
+
+    private static void setShareVersion(Admin admin, short level, FeatureUpdate.UpgradeType type) throws Exception {
+        admin.updateFeatures(Map.of("share.version", new FeatureUpdate(level, type)), new UpdateFeaturesOptions()).all().get(30, TimeUnit.SECONDS);
+    }
+}
