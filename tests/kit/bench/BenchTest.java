@@ -25,7 +25,8 @@ class BenchTest {
         ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(5), "bench", "--quick", "--out", out.toString());
         assertEquals(0, r.exitCode(), r.describe());
         assertTrue(r.stdout().contains("ProducerPerformance de org.apache.kafka:kafka-tools:4.3.1"), r.describe());
-        assertTrue(r.stdout().matches("(?s).*\\[\\d+/14\\] .*"), "une ligne de progression\n" + r.stdout());
+        assertTrue(r.stdout().matches("(?s).*\\[\\d+/15\\] .*"), "une ligne de progression\n" + r.stdout());
+        assertTrue(r.stdout().matches("(?s).*Coût d.une file \\(acquittement message par message, \\d+ octets\\) : \\d+\\.\\d\\d × .*"), r.stdout());
 
         List<String> lines = Files.readAllLines(out.resolve("bench.csv"));
         String[] header = lines.get(0).split(",");
@@ -42,7 +43,8 @@ class BenchTest {
                 assertTrue(Double.parseDouble(row[7]) > 0, "ratio rempli : " + String.join(",", row));
             }
         }
-        for (String consumer : List.of("\"consommateur read_uncommitted\"", "\"consommateur read_committed\"")) {
+        for (String consumer : List.of("\"consommateur read_uncommitted\"", "\"consommateur read_committed\"",
+                "\"consommateur at-least-once (groupe : commitSync par lot)\"", "\"consommateur de file (acquittement explicite)\"")) {
             String[] row = rows.stream().filter(x -> x[0].equals(consumer)).findFirst().orElseThrow(() -> new AssertionError(consumer));
             assertTrue(Double.parseDouble(row[2]) > 0 && Double.parseDouble(row[4]) >= 0, String.join(",", row));
         }

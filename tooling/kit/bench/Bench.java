@@ -4,7 +4,15 @@ import kit.run.JBang;
 import kit.run.Program;
 import kit.run.ScriptRunner;
 
+import kit.run.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -24,6 +32,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -188,6 +197,62 @@ public final class Bench {
             long start = System.nanoTime();
             long deadline = System.currentTimeMillis() + 60_000;
             while (c.position(tp) < end && System.currentTimeMillis() < deadline) n += c.poll(Duration.ofMillis(200)).count();
+            return new Stats(n, (System.nanoTime() - start) / 1e9, size, 0, 0);
+        }
+    }
+
+    /**
+     * A consumer group member at-least-once, as the course's script: subscribe, process the batch, commitSync; records per
+     * second until the whole topic (one partition, non-transactional) is read.
+     */
+    public static Stats drainGroupAtLeastOnce(String bootstrap, String topic, int size) {
+        Properties p = consumerProps(bootstrap, false);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-groupe-" + System.nanoTime());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        long end = Topics.endOffset(bootstrap, topic);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            c.subscribe(List.of(topic));
+            long n = 0;
+            long start = System.nanoTime();
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (n < end && System.currentTimeMillis() < deadline) {
+                int got = c.poll(Duration.ofMillis(200)).count();
+                if (got > 0) c.commitSync();
+                n += got;
+            }
+            return new Stats(n, (System.nanoTime() - start) / 1e9, size, 0, 0);
+        }
+    }
+
+    /**
+     * A share group member (KIP-932) with explicit acknowledgements: each record ACCEPTed, then commitSync per batch;
+     * records per second until the whole topic is read. The new group starts at the earliest offset (set through Admin).
+     */
+    public static Stats drainShareExplicit(String bootstrap, String topic, int size) throws Exception {
+        String group = "bench-file-" + System.nanoTime();
+        try (Admin admin = Admin.create(Topics.adminProps(bootstrap))) {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group),
+                    List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET))))
+                    .all().get(10, TimeUnit.SECONDS);
+        }
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        long end = Topics.endOffset(bootstrap, topic);
+        try (KafkaShareConsumer<byte[], byte[]> c = new KafkaShareConsumer<>(p)) {
+            c.subscribe(List.of(topic));
+            long n = 0;
+            long start = System.nanoTime();
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (n < end && System.currentTimeMillis() < deadline) {
+                ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(200));
+                for (ConsumerRecord<byte[], byte[]> r : records) c.acknowledge(r, AcknowledgeType.ACCEPT);
+                if (!records.isEmpty()) c.commitSync();
+                n += records.count();
+            }
             return new Stats(n, (System.nanoTime() - start) / 1e9, size, 0, 0);
         }
     }

@@ -129,9 +129,10 @@ public final class BenchCommand implements Callable<Integer> {
         // --quick checks that everything runs: both sides start C1-only JVMs, which start faster and compile less
         List<String> jvm = quick ? Program.FAST_JVM : List.of();
         List<Row> rows = new ArrayList<>();
-        int total = sizes.size() * Bench.Config.values().length + 2;
+        int total = sizes.size() * Bench.Config.values().length + 3;
         int step = 0;
         String lastTx100 = null;
+        String lastAtLeastOnce = null;
         for (int size : sizes) {
             int records = size >= 1000 ? Math.max(100, n / 4) : n; // the same volume order for both sizes
             for (Bench.Config c : Bench.Config.values()) {
@@ -152,6 +153,7 @@ public final class BenchCommand implements Callable<Integer> {
                         kit.add(Bench.produceInOwnJvm(servers, topic, c, records, size, jvm, Duration.ofMinutes(5)));
                     }
                     if (c == Bench.Config.TX_100) lastTx100 = topic;
+                    if (c == Bench.Config.AT_LEAST_ONCE) lastAtLeastOnce = topic;
                 }
                 rows.add(new Row(c.french, size, median(kit), median(ref)));
             }
@@ -175,10 +177,25 @@ public final class BenchCommand implements Callable<Integer> {
         Map<Boolean, Bench.Stats> e2e = Bench.endToEnd(servers, e2eTopic, 100, quick ? 2000 : 5000, size);
         rows.add(new Row("consommateur read_uncommitted", size, withLatency(ru, e2e.get(false)), null));
         rows.add(new Row("consommateur read_committed", size, withLatency(rc, e2e.get(true)), null));
+        System.out.printf("[%d/%d] groupe de consommateurs at-least-once contre groupe de partage (acquittement explicite)...%n", ++step, total);
+        List<Bench.Stats> group = new ArrayList<>();
+        List<Bench.Stats> share = new ArrayList<>();
+        for (int r = 0; r < reps; r++) {
+            // alternate who reads first, keep the median
+            boolean shareFirst = r % 2 == 1;
+            if (shareFirst) share.add(Bench.drainShareExplicit(servers, lastAtLeastOnce, size));
+            group.add(Bench.drainGroupAtLeastOnce(servers, lastAtLeastOnce, size));
+            if (!shareFirst) share.add(Bench.drainShareExplicit(servers, lastAtLeastOnce, size));
+        }
+        rows.add(new Row(GROUP_AT_LEAST_ONCE, size, median(group), null));
+        rows.add(new Row(SHARE_EXPLICIT, size, median(share), null));
         return rows;
     }
 
     /** Drain throughput, with the end-to-end latency measured for the same isolation level. */
+    static final String GROUP_AT_LEAST_ONCE = "consommateur at-least-once (groupe : commitSync par lot)";
+    static final String SHARE_EXPLICIT = "consommateur de file (acquittement explicite)";
+
     private static Bench.Stats withLatency(Bench.Stats drain, Bench.Stats e2e) {
         return new Bench.Stats(drain.records(), drain.seconds(), drain.recordSize(), e2e.p50Ms(), e2e.p99Ms());
     }
@@ -208,6 +225,10 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "Coût des transactions (100 ms, %d octets) : %.2f × le débit at-least-once.%n", size,
                     tx.kit().recordsPerSec() / alo.kit().recordsPerSec());
         }
+        Row group = rows.stream().filter(r -> r.configuration().equals(GROUP_AT_LEAST_ONCE)).findFirst().orElseThrow();
+        Row share = rows.stream().filter(r -> r.configuration().equals(SHARE_EXPLICIT)).findFirst().orElseThrow();
+        System.out.printf(Locale.ROOT, "Coût d'une file (acquittement message par message, %d octets) : %.2f × le débit d'un groupe at-least-once.%n",
+                share.size(), share.kit().recordsPerSec() / group.kit().recordsPerSec());
         if (quick) System.out.println("--quick : mesures trop courtes pour comparer (JVM froides) ; pour des chiffres, lancez sans --quick.");
     }
 
