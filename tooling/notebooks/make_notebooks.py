@@ -6,9 +6,11 @@ NotebooksTest checks that the committed notebooks are exactly what this script w
 
 Notebooks 01-06 talk to the lab (docs/LABO.md: ./jbang broker --faults) and load the Java they share from
 notebooks/shared.jsh. Each has a cell tagged `config` (the client configuration) and one tagged `panne` (arm the fault,
-run the notebook's own code, print the BILAN line, show the sequence diagram). Its « À vous » change is one textual
-edit of the `config` cell, kept in A_VOUS below: the generator writes it both into the « À vous » text and into the
-notebook's metadata (kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it.
+run the notebook's own code, print the BILAN line, show the sequence diagram); notebook 03 has a second BILAN cell,
+tagged `relance` (its producer killed right after a commit, then relaunched from its start). Each « À vous » change is
+one textual edit of the `config` cell, kept in A_VOUS below: the generator writes it both into the « À vous » text and
+into the notebook's metadata (kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it.
+Every markdown cell that quotes or names the course links docs/cours/ERRATA.md (ErrataTest).
 """
 import os
 import pathlib
@@ -340,8 +342,8 @@ Le cours (§ producteur : Exactly one) :
 > commités ».
 
 `read_committed` écarte les lots avortés, mais n'ignore pas une transaction ouverte : le lecteur s'arrête au dernier
-offset stable (LSO) jusqu'à son commit ou son abort. Et la « reprise sans doublons » a une limite, que ce notebook
-met à l'épreuve. Voir [l'errata, entrées 8 à 12]({ERRATA}#8-lidempotence-protège-une-session-du-producteur).
+offset stable (LSO) jusqu'à son commit ou son abort. La « reprise après crash sans doublons visibles », ce notebook
+la met à l'épreuve plus bas. Voir [l'errata, entrées 8 à 12]({ERRATA}#8-lidempotence-protège-une-session-du-producteur).
 """),
         *setup_cells(3),
         md("## La configuration, une clé par ligne"),
