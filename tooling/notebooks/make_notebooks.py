@@ -6,9 +6,11 @@ NotebooksTest checks that the committed notebooks are exactly what this script w
 
 Notebooks 01-06 talk to the lab (docs/LABO.md: ./jbang broker --faults) and load the Java they share from
 notebooks/shared.jsh. Each has a cell tagged `config` (the client configuration) and one tagged `panne` (arm the fault,
-run the notebook's own code, print the BILAN line, show the sequence diagram). Its « À vous » change is one textual
-edit of the `config` cell, kept in A_VOUS below: the generator writes it both into the « À vous » text and into the
-notebook's metadata (kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it.
+run the notebook's own code, print the BILAN line, show the sequence diagram); notebook 03 has a second BILAN cell,
+tagged `relance` (its producer killed right after a commit, then relaunched from its start). Each « À vous » change is
+one textual edit of the `config` cell, kept in A_VOUS below: the generator writes it both into the « À vous » text and
+into the notebook's metadata (kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it.
+Every markdown cell that quotes or names the course links docs/cours/ERRATA.md (ErrataTest).
 """
 import os
 import pathlib
@@ -86,6 +88,9 @@ puis relancez tout le notebook (*Exécuter tout*). {question.strip()}
 """)
 
 
+# Where the course's errors are listed: every cell that quotes the course links it (ErrataTest checks)
+ERRATA = "../docs/cours/ERRATA.md"
+
 BILAN = "La dernière ligne, `BILAN envoyés=… lus=… perdus=… doublons=…`, résume la panne (voir `docs/CONTRAT.md`)."
 
 PRODUCER_LOOP = r'''
@@ -141,10 +146,12 @@ boolean commitBeforeProcessing = {flag};  // true : commit puis traitement (at-m
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("group.id", "{group}-" + topic);
-config.put("enable.auto.commit", false);    // on contrôle le commit nous-mêmes
+// on contrôle le commit nous-mêmes ; sinon le client Java validerait seul, dans poll() et close(), les positions
+// des messages que poll() a déjà rendus
+config.put("enable.auto.commit", false);
 config.put("auto.offset.reset", "earliest"); // sans offset validé pour ce groupe : depuis le début du topic
-// une identité stable : relancée après un crash, l'instance suivante reprend aussitôt la partition
-// (sans cela, le groupe attendrait 45 s que la morte soit déclarée morte)
+// une identité stable : relancée après un crash, l'instance suivante reprend aussitôt la partition (sans elle, la
+// partition resterait à l'instance morte jusqu'à la fin de sa session : session.timeout.ms, 45 s par défaut)
 config.put("group.instance.id", "consommateur-1");
 config.put("key.deserializer", StringDeserializer.class.getName());
 config.put("value.deserializer", StringDeserializer.class.getName());'''
@@ -190,10 +197,11 @@ consume(topic, 0);'''
 
 NOTEBOOKS = [
     notebook(0, "demarrage", [
-        md("""
+        md(f"""
 # 00 — Démarrage : les sémantiques de livraison
 
-Ces notebooks suivent le cours `SEMANTIQUES.md`, une sémantique par notebook. Ils utilisent **le labo** : un vrai
+Ces notebooks suivent le cours `SEMANTIQUES.md`, une sémantique par notebook ; ses erreurs et ses imprécisions
+sont relevées, une par une, dans [l'errata du cours]({ERRATA}). Ils utilisent **le labo** : un vrai
 broker Kafka 4.4.0 avec, devant lui, un proxy qui sait perdre une requête ou une réponse quand on le lui demande, et
 qui trace tout ce qui passe (`docs/LABO.md`). Démarrez-le dans un terminal, depuis le dossier du kit :
 
@@ -238,7 +246,7 @@ garantit malgré ces pannes :
 | | producteur | consommateur |
 |---|---|---|
 | **at-most-once** (au plus une fois) | `acks=0`, `retries=0` : perte possible, jamais de doublon | commit **puis** traitement |
-| **at-least-once** (au moins une fois) | `acks=all`, `retries`, sans idempotence : doublons possibles, pas de perte | traitement **puis** commit |
+| **at-least-once** (au moins une fois) | `acks=all`, `retries`, sans idempotence : doublons possibles, pas de perte silencieuse (un échec revient au callback) | traitement **puis** commit |
 | **exactly-once** (exactement une fois) | idempotence + `transactional.id` + transactions | offsets dans la transaction, `read_committed` |
 
 Sur un broker en bonne santé, les trois se ressemblent : tout arrive une fois. Chaque notebook
@@ -248,11 +256,17 @@ ou dupliqué et dessine l'échange entre les clients et le broker.
         md("## À vous\nQuelle sémantique choisiriez-vous pour des relevés de température ? pour des virements bancaires ? Pourquoi ?"),
     ]),
     notebook(1, "producteur-at-most-once", [
-        md("""
+        md(f"""
 # 01 — Producteur at-most-once
 
-> acks=0 : le broker ne confirme jamais → le producteur considère le message « envoyé » dès qu'il
-> part sur le réseau. retries=0 : s'il y a un souci, aucun ré-essai → le message peut être perdu.
+Le cours (§ producteur : At most once) :
+
+> acks=0 : « le broker ne confirme jamais → le producteur considère le message “envoyé” dès qu’il part sur le
+> réseau. » retries=0 : « s’il y a un souci (buffer plein, coupure réseau, broker down), […] le message peut être
+> perdu. »
+
+Avec `acks=0`, le producteur ne sait presque jamais qu'un envoi a échoué : `retries` n'y change rien, et un buffer
+plein n'est pas une affaire de réessai ([errata, entrée 3]({ERRATA}#3-retries0-et-le-buffer-plein)).
 """),
         *setup_cells(1),
         md("## La configuration, une clé par ligne"),
@@ -261,7 +275,7 @@ Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("client.id", "producteur-" + topic); // un nom à nous : le labo ne visera que ce producteur
 config.put("acks", "0");                  // le broker ne confirme jamais
-config.put("retries", 0);                 // aucun ré-essai : un souci, et le message est perdu
+config.put("retries", 0);                 // aucun réessai (avec acks=0, le producteur ne voit presque aucun échec)
 config.put("linger.ms", 0);               // on envoie tout de suite
 config.put("enable.idempotence", false);  // ni idempotence ni transactions
 config.put("key.serializer", StringSerializer.class.getName());
@@ -280,11 +294,18 @@ et ceux qui sont partis juste derrière lui sur la connexion que le labo a coup�
                "La requête est toujours perdue : le producteur le sait-il, cette fois ? Le message compte-t-il encore parmi les « perdus » ?"),
     ]),
     notebook(2, "producteur-at-least-once", [
-        md("""
+        md(f"""
 # 02 — Producteur at-least-once
 
-> acks=all : le producteur attend que tous les réplicas confirment. retries>0 : on réessaie si un
-> envoi échoue. enable.idempotence=False : les réessais peuvent générer des doublons (mais aucune perte).
+Le cours (§ producteur : At least one) :
+
+> acks=all : « le producteur attend que tous les réplicas confirment l’écriture du message ». retries>0 :
+> « permet de réessayer si un envoi échoue ». enable.idempotence=False : « les réessais peuvent générer des doublons
+> (mais aucune perte) ».
+
+`acks=all` n'attend que les réplicas **synchronisés** (l'ISR), qui peuvent se réduire au leader : sur un seul
+nœud, c'est `acks=1` ; `min.insync.replicas` fixe le minimum. Les réessais s'arrêtent à `delivery.timeout.ms`, et
+le message est alors en échec. Voir [l'errata, entrées 4 à 7]({ERRATA}#4-acksall-nattend-que-les-réplicas-synchronisés).
 """),
         *setup_cells(2),
         md("## La configuration, une clé par ligne"),
@@ -292,7 +313,7 @@ et ceux qui sont partis juste derrière lui sur la connexion que le labo a coup�
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("client.id", "producteur-" + topic); // un nom à nous : le labo ne visera que ce producteur
-config.put("acks", "all");                // on attend l'accusé du leader et des réplicas
+config.put("acks", "all");                // le leader répond quand tous les réplicas synchronisés (ISR) ont le message
 config.put("retries", 5);                 // on réessaie si une erreur survient
 config.put("linger.ms", 5);               // petit délai de lot, pour la performance
 config.put("enable.idempotence", false);  // pas d'idempotence → doublons possibles
@@ -310,12 +331,19 @@ réessaie... et le message est écrit deux fois. {BILAN}
                "Le doublon disparaît-il ? Regardez le diagramme : qu'est-ce qui permet au broker de reconnaître le réessai ?"),
     ]),
     notebook(3, "producteur-exactly-once", [
-        md("""
+        md(f"""
 # 03 — Producteur exactly-once
 
-> init_transactions() → begin_transaction() → … → commit_transaction() ou abort_transaction().
-> transactional.id : identifiant unique et stable → atomicité et reprise après crash sans doublons
-> visibles. Côté lecture : isolation.level=read_committed pour ignorer les lots non validés.
+Le cours (§ producteur : Exactly one) :
+
+> « init_transactions() → begin_transaction() → do_some_stuff → commit_transaction() ou abort_transaction() ».
+> `transactional.id` : « identifiant unique et stable par producteur → permet l'atomicité et la reprise après crash
+> sans doublons visibles ». Côté lecture : « configurer `isolation.level=read_committed` pour ignorer les lots non
+> commités ».
+
+`read_committed` écarte les lots avortés, mais n'ignore pas une transaction ouverte : le lecteur s'arrête au dernier
+offset stable (LSO) jusqu'à son commit ou son abort. La « reprise après crash sans doublons visibles », ce notebook
+la met à l'épreuve plus bas. Voir [l'errata, entrées 8 à 12]({ERRATA}#8-lidempotence-protège-une-session-du-producteur).
 """),
         *setup_cells(3),
         md("## La configuration, une clé par ligne"),
@@ -324,45 +352,51 @@ boolean transactions = true;                // true : un lot = une transaction ;
 Properties config = new Properties();
 config.put("bootstrap.servers", bootstrap);
 config.put("client.id", "producteur-" + topic); // un nom à nous : le labo ne visera que ce producteur
-config.put("acks", "all");                  // confirmations complètes
+config.put("acks", "all");                  // tous les réplicas synchronisés (ISR) ont le message
 config.put("enable.idempotence", true);     // requis pour l'exactly-once
-config.put("retries", Integer.MAX_VALUE);   // réessais agressifs, sans doublons
+config.put("retries", Integer.MAX_VALUE);   // réessais agressifs, sans doublons dans cette session du producteur
 config.put("linger.ms", 5);
-if (transactions) config.put("transactional.id", "tx-" + topic); // active les transactions (unique et stable)
+if (transactions) config.put("transactional.id", "tx-" + topic); // active les transactions ; stable d'un lancement à l'autre
 config.put("key.serializer", StringSerializer.class.getName());
 config.put("value.serializer", StringSerializer.class.getName());''', "config"),
-        md("## Le producteur : trois lots, le deuxième avorté\nL'application refuse le lot 2 et l'avorte ; le producteur rend les messages des lots validés."),
+        md("## Le producteur : trois lots, le deuxième avorté\nL'application refuse le lot 2 et l'avorte ; le producteur rend les messages des lots validés. `crashAfterBatch` le fait « mourir » juste après la validation d'un lot."),
         code(r'''
-/** Trois lots de 5 messages, une transaction par lot ; le lot 2 est avorté. Rend les messages des lots validés. */
-List<String> produce(String to) {
-    List<String> all = Kit.values(15);
+/**
+ * Trois lots de 5 messages (les 15 valeurs données), une transaction par lot ; le lot 2 est avorté. Rend les messages
+ * des lots validés. Avec crashAfterBatch, « meurt » juste après la validation de ce lot (0 : jamais).
+ */
+List<String> produce(String to, List<String> all, int crashAfterBatch) {
     List<String> committed = new ArrayList<>();
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-        if (transactions) producer.initTransactions();              // 1) une fois : isole les zombies
-        for (int batch = 1; batch <= 3; batch++) {
-            List<String> batchValues = all.subList(5 * (batch - 1), 5 * batch);
-            if (transactions) producer.beginTransaction();          // 2) une transaction par lot
-            for (String v : batchValues) producer.send(new ProducerRecord<>(to, v, v));
-            producer.flush();
-            if (batch == 2) {
-                if (transactions) producer.abortTransaction();      // 3b) rien du lot ne sera visible en read_committed
-            } else {
-                if (transactions) producer.commitTransaction();     // 3a) tout le lot devient visible
-                committed.addAll(batchValues);
-            }
+    KafkaProducer<String, String> producer = new KafkaProducer<>(config);
+    // 1) une fois : écarte l'instance précédente du même transactional.id et termine sa transaction en suspens
+    //    (avortée si elle était ouverte, validée si son commit était déjà demandé)
+    if (transactions) producer.initTransactions();
+    for (int batch = 1; batch <= 3; batch++) {
+        List<String> batchValues = all.subList(5 * (batch - 1), 5 * batch);
+        if (transactions) producer.beginTransaction();          // 2) une transaction par lot
+        for (String v : batchValues) producer.send(new ProducerRecord<>(to, v, v));
+        producer.flush();   // le lot part dans le log (abortTransaction jetterait les messages pas encore partis)
+        if (batch == 2) {
+            if (transactions) producer.abortTransaction();      // 3b) rien du lot ne sera visible en read_committed
+        } else {
+            if (transactions) producer.commitTransaction();     // 3a) tout le lot devient visible
+            committed.addAll(batchValues);
+            if (batch == crashAfterBatch) { Kit.crash("juste après la validation du lot " + batch, null, producer); return committed; }
         }
     }
+    producer.close();
     return committed;
 }
 
-List<String> committed = produce(topic);
+List<String> committed = produce(topic, Kit.values(15), 0);
 System.out.println("validés          : " + committed);
 System.out.println("read_committed   : " + Kit.readAll(topic, "read_committed"));
 System.out.println("read_uncommitted : " + Kit.readAll(topic, "read_uncommitted"));'''),
         md(f"""
 ## La panne : une réponse perdue
 La même panne qui doublait le producteur at-least-once : ici, le réessai porte le même numéro de séquence, le broker
-l'écarte. Le topic est relu en `read_committed`, comme le ferait un consommateur exactly-once. {BILAN}
+l'écarte. Le topic est relu en `read_committed`, comme le ferait un consommateur exactly-once : jusqu'au dernier offset
+stable, une fois les transactions terminées. {BILAN}
 """),
         code(r'''
 String faultTopic = Kit.newTopic("nb03-panne");
@@ -370,20 +404,53 @@ long since = Kit.traceNext();                                     // la trace de
 // 1) le labo perdra la réponse à la 1re requête Produce de notre producteur
 Kit.armFault("lose-response", "Produce", 1, config.getProperty("client.id"));
 // 2) notre producteur, celui du dessus : trois lots, le deuxième avorté
-List<String> committedUnderFault = produce(faultTopic);
+List<String> committedUnderFault = produce(faultTopic, Kit.values(15), 0);
 // 3) relire le topic comme un consommateur exactly-once, compter
 Kit.report(committedUnderFault, Kit.readAll(faultTopic, "read_committed"));
 // 4) le diagramme de séquence de l'échange
 Kit.showTrace(since);''', "panne"),
+        md(f"""
+## Un crash juste après `commitTransaction()`, puis une relance du début
+Le producteur valide le lot 1 et « meurt » dès que `commitTransaction()` a rendu la main (crash simulé dans le
+noyau, comme un processus tué : `Kit.crash` ne valide ni n'avorte rien). Puis on le relance **depuis son début**,
+avec le même `transactional.id` et les mêmes 15 messages, comme un programme redémarré qui ne garde pas trace de ce
+qu'il a déjà validé. Avant d'exécuter la cellule : qu'attendez-vous en `read_committed` ? Le lot 1 y sera-t-il une
+fois, ou deux ? Que peut savoir `initTransactions()` d'une transaction déjà validée ? {BILAN}
+"""),
+        code(r'''
+String relaunchTopic = Kit.newTopic("nb03-relance");
+List<String> messages = Kit.values(15);                           // les mêmes messages aux deux lancements
+// 1) premier lancement : meurt juste après la validation du lot 1
+List<String> firstRun = produce(relaunchTopic, messages, 1);
+// 2) relance du début, même transactional.id, mêmes messages
+List<String> secondRun = produce(relaunchTopic, messages, 0);
+// 3) relire le topic comme un consommateur exactly-once, compter
+Set<String> committedOnce = new LinkedHashSet<>(firstRun);
+committedOnce.addAll(secondRun);
+Kit.report(committedOnce, Kit.readAll(relaunchTopic, "read_committed"));''', "relance"),
+        md(f"""
+### Le remède
+`transactional.id` et `initTransactions()` écartent un zombie et terminent une transaction en suspens ; ils ne disent
+pas à l'application ce qui a déjà été validé. Pour qu'une relance reprenne où la précédente s'est arrêtée, la
+position dans la source doit être validée **dans la même transaction** que la sortie : c'est le copieur du
+notebook `06`, dont les offsets voyagent dans la transaction. Quand la source n'est pas un topic Kafka, on
+dédoublonne en aval, par identifiant de message (l'exercice `DedupConsumer`). Voir
+[l'errata, entrée 9]({ERRATA}#9-transactionalid-ne-sait-pas-ce-qui-a-été-validé).
+"""),
         a_vous(3, "Retirez les transactions.",
                "Que devient le lot que l'application a « avorté » ? Le lecteur en `read_committed` peut-il encore l'écarter ?"),
     ]),
     notebook(4, "consommateur-at-most-once", [
-        md("""
+        md(f"""
 # 04 — Consommateur at-most-once
 
-> On valide (commit) l'offset avant de traiter → en cas de crash après le commit, le message est
-> perdu (donc « au plus une fois »).
+Le cours (§ consommateur : At most once) :
+
+> « on valide (commit) l’offset avant de traiter → en cas de crash après le commit, le message est perdu (donc “au
+> plus une fois”) »
+
+Le cours écrit `enable.auto.commit` à `False` : avec l'auto-commit, c'est le client qui choisirait le moment du commit,
+et librdkafka ne le fait pas comme le client Java ([errata, entrée 17]({ERRATA}#17-ce-que-ferait-lauto-commit)).
 """),
         *setup_cells(4),
         md("## La configuration, une clé par ligne"),
@@ -402,11 +469,15 @@ Une nouvelle instance reprend à l'offset validé : le message 5 est sauté. {BI
                "Le crash a lieu au même endroit, entre les deux étapes : que deviennent les pertes et les doublons ?"),
     ]),
     notebook(5, "consommateur-at-least-once", [
-        md("""
+        md(f"""
 # 05 — Consommateur at-least-once
 
-> On traite d'abord, puis on commit l'offset. En cas de crash entre les deux, le message sera
-> re-livré ⇒ possible doublon, mais pas de perte.
+Le cours (§ consommateur : At least one) :
+
+> « on traite d’abord, puis on commit l’offset. En cas de crash entre les deux, le message sera re-livré ⇒ possible
+> doublon, mais pas de perte. »
+
+Les erreurs et imprécisions du cours sont relevées dans [l'errata]({ERRATA}) (l'auto-commit : entrée 17).
 """),
         *setup_cells(5),
         md("## La configuration, une clé par ligne"),
@@ -421,14 +492,21 @@ La nouvelle instance reprend à l'offset validé : elle relit le message 5. {BIL
 """),
         code(CONSUMER_FAULT.replace("{n}", "05"), "panne"),
         a_vous(5, "Échangez le traitement et le commit.",
-               "Que deviennent les pertes et les doublons ? Comment rendre le traitement idempotent, plutôt ? (indice : l'exercice `DedupConsumer` retient les clés déjà traitées)"),
+               "Que deviennent les pertes et les doublons ? Comment rendre le traitement idempotent, plutôt ? (indice : l'exercice `DedupConsumer` note l'identifiant de chaque message traité, dans la même écriture que son effet)"),
     ]),
     notebook(6, "consommateur-exactly-once", [
-        md("""
+        md(f"""
 # 06 — Consommateur exactly-once
 
-> Il faut « commit » les offsets dans une transaction Kafka (via un producteur transactionnel) : si
-> l'appli tombe, Kafka garantit que soit tes offsets ont été committés (message traité), soit rien.
+Le cours (§ consommateur : Exactly one) :
+
+> « Il faut "commit"  les offsets dans une transaction Kafka (via un producteur transactionnel) : si l’appli tombe,
+> Kafka garantit que soit tes offsets ont été committés (message traité), soit rien ne l’a été (on reconsommera) »
+
+Seul ce qui est écrit **dans la même transaction** que les offsets est exactly-once : ici, un topic de sortie.
+L'exemple du cours affiche le message hors de la transaction, et cet affichage se répète après un crash. Le
+`transactional.id` est un par instance du consommateur, pas un pour l'appli (KIP-447). Voir
+[l'errata, entrées 13 à 16]({ERRATA}#13-exactly-once-de-bout-en-bout--seulement-dans-kafka).
 """),
         *setup_cells(6),
         md("## La configuration, une clé par ligne"),
@@ -439,14 +517,15 @@ config.put("bootstrap.servers", bootstrap);
 config.put("group.id", "g-exactly-once-" + topic);
 config.put("enable.auto.commit", false);
 config.put("auto.offset.reset", "earliest");
-config.put("isolation.level", "read_committed");   // pour ignorer les transactions avortées
+config.put("isolation.level", "read_committed");   // écarte les transactions avortées ; attend les ouvertes (LSO)
 // une identité stable : relancée après un crash, l'instance suivante reprend aussitôt la partition
 config.put("group.instance.id", "consommateur-1");
 config.put("key.deserializer", StringDeserializer.class.getName());
 config.put("value.deserializer", StringDeserializer.class.getName());
 Properties producerConfig = new Properties();
 producerConfig.put("bootstrap.servers", bootstrap);
-producerConfig.put("transactional.id", "txn-consumer-" + topic); // unique et stable (idempotence implicite)
+// un par instance (KIP-447), ici dérivé de son group.instance.id : le même à la relance de cette instance
+producerConfig.put("transactional.id", "txn-" + config.get("group.id") + "-" + config.get("group.instance.id"));
 producerConfig.put("key.serializer", StringSerializer.class.getName());
 producerConfig.put("value.serializer", StringSerializer.class.getName());''', "config"),
         md("## Le consommateur : lire, écrire la sortie et valider l'offset dans la même transaction"),
@@ -457,7 +536,9 @@ producerConfig.put("value.serializer", StringSerializer.class.getName());''', "c
  */
 void consume(String from, String to, int crashAt) {
     KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig);
-    producer.initTransactions();   // obligatoire avant toute transaction ; avorte celle qu'une instance morte a laissée
+    // obligatoire avant toute transaction ; termine celle qu'une instance morte (même transactional.id) a laissée :
+    // avortée si elle était ouverte, validée si son commit était déjà demandé
+    producer.initTransactions();
     KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
     consumer.subscribe(List.of(from));
     int n = 0;
@@ -467,6 +548,7 @@ void consume(String from, String to, int crashAt) {
             n++;
             Map<TopicPartition, OffsetAndMetadata> next = Map.of(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1));
             producer.beginTransaction();
+            // un effet hors de Kafka : rejoué si l'instance meurt avant commitTransaction()
             System.out.println(String.format("[%s p%d@%d] %s", msg.topic(), msg.partition(), msg.offset(), msg.value()));
             producer.send(new ProducerRecord<>(to, msg.key(), msg.value()));   // le traitement : écrire la sortie
             producer.flush();
@@ -513,10 +595,10 @@ Kit.showTrace(since);''', "panne"),
                "Le message 5 apparaît-il encore une fois, et une seule, en sortie ? Que faudrait-il pour un effet de bord hors de Kafka (un e-mail, une base) ?"),
     ]),
     notebook(7, "cout-des-garanties", [
-        md("""
+        md(f"""
 # 07 — Le coût de chaque garantie
 
-Le cours dit que `linger.ms=5` est « pour performance », et l'exactly-once a un prix. Combien ?
+Le cours dit que `linger.ms=5` est « pour performance » ([errata du cours]({ERRATA})), et l'exactly-once a un prix. Combien ?
 `./jbang bench` mesure, sur votre broker, le débit et la latence de chaque sémantique, à côté de
 l'outil de Kafka (`ProducerPerformance`) lancé avec la même configuration. `--quick` prend moins
 d'une minute ; sans `--quick`, comptez quelques minutes pour des chiffres solides.

@@ -165,6 +165,10 @@ class NotebooksTest {
                 () -> assertTrue(b01.lost() >= 1 && b01.duplicated() == 0 && b01.sent() >= 9 && b01.read() == b01.sent() - b01.lost(), "01 : " + b01),
                 () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("02-producteur-at-least-once.ipynb"), "02 : la réponse perdue → un doublon"),
                 () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("03-producteur-exactly-once.ipynb"), "03 : ni perte, ni doublon, ni lot avorté lu"),
+                // 03, cell « relance »: killed right after commitTransaction, relaunched from its start with the same
+                // transactional.id: the batch already committed is sent again, and read_committed holds it twice
+                () -> assertEquals(new Bilan(10, 15, 0, 5), bilan("03-producteur-exactly-once.ipynb", "relance"),
+                        "03 relance : le lot 1, validé avant le crash, est renvoyé par la relance → 5 doublons"),
                 () -> assertEquals(new Bilan(10, 9, 1, 0), bilan("04-consommateur-at-most-once.ipynb"), "04 : crash après le commit → une perte"),
                 () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("05-consommateur-at-least-once.ipynb"), "05 : crash avant le commit → un doublon"),
                 () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("06-consommateur-exactly-once.ipynb"), "06 : crash dans la transaction → ni perte ni doublon"));
@@ -189,6 +193,8 @@ class NotebooksTest {
                 () -> assertTrue(b01.lost() == 0 && b01.duplicated() == 0 && b01.sent() < 10 && b01.read() == b01.sent(), "01 " + A_VOUS.get("01-producteur-at-most-once.ipynb") + " : " + all),
                 () -> assertEquals(new Bilan(10, 10, 0, 0), after.get("02-producteur-at-least-once.ipynb"), "02 " + A_VOUS.get("02-producteur-at-least-once.ipynb")),
                 () -> assertEquals(new Bilan(10, 15, 0, 0), after.get("03-producteur-exactly-once.ipynb"), "03 " + A_VOUS.get("03-producteur-exactly-once.ipynb")),
+                () -> assertEquals(new Bilan(10, 20, 0, 5), bilan("03-producteur-exactly-once.a-vous.ipynb", "relance"),
+                        "03 relance sans transactions : le lot 1 deux fois, et le lot avorté se lit"),
                 () -> assertEquals(new Bilan(10, 11, 0, 1), after.get("04-consommateur-at-most-once.ipynb"), "04 " + A_VOUS.get("04-consommateur-at-most-once.ipynb")),
                 () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("05-consommateur-at-least-once.ipynb"), "05 " + A_VOUS.get("05-consommateur-at-least-once.ipynb")),
                 () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("06-consommateur-exactly-once.ipynb"), "06 " + A_VOUS.get("06-consommateur-exactly-once.ipynb")));
@@ -269,7 +275,12 @@ class NotebooksTest {
     // ---- helpers ------------------------------------------------------------------------------------------
 
     private static Bilan bilan(String notebook) throws Exception {
-        return Bilan.parse(notebook, taggedOutput(notebook, "panne"));
+        return bilan(notebook, "panne");
+    }
+
+    /** The BILAN line of the cell with this tag, in the executed copy. */
+    private static Bilan bilan(String notebook, String tag) throws Exception {
+        return Bilan.parse(notebook, taggedOutput(notebook, tag));
     }
 
     private static String markdown(JsonObject notebook) {
