@@ -62,6 +62,10 @@ class TourTest {
         assertTrue(row(r, "consommateur at-most-once ").matches("consommateur at-most-once +crash au message 5 \\+ relance +10 +9 +1 +0 .*✔.*"), r.stdout());
         assertTrue(row(r, "consommateur at-least-once ").matches("consommateur at-least-once +crash au message 5 \\+ relance +10 +11 +0 +1 .*✔.*"), r.stdout());
         assertTrue(row(r, "consommateur exactly-once ").matches("consommateur exactly-once +crash au message 5 \\+ relance +10 +10 +0 +0 .*✔.*"), r.stdout());
+        // where exactly-once ends: relaunched from its start after a commit, the EOS producer writes its 1st batch (5) again;
+        // expected, and DedupConsumer downstream (by message id) has one effect per message
+        assertTrue(row(r, "producteur EOS relancé ").matches("producteur EOS relancé +crash après commit \\+ relance +10 +15 +0 +5 +aucune perte +✔ .*"), r.stdout());
+        assertTrue(r.stdout().contains("DedupConsumer sur ce topic → 10 effets, un par message."), r.stdout());
     }
 
     /** The one line of the tour's table that starts with {@code start}. */
