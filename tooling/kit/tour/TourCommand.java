@@ -72,7 +72,7 @@ public final class TourCommand implements Callable<Integer> {
             if (trials < 0) throw new ParameterException(spec.commandLine(), "--trials doit être positif");
             return eosBounce();
         }
-        boolean relaunch = scenarioName == null || RELAUNCH.equals(scenarioName);
+        boolean relaunch = trials == 0 && (scenarioName == null || RELAUNCH.equals(scenarioName));
         if (LEADER_FAILURE.equals(scenarioName)) {
             leaderFailure = true;
             brokers = 3;
