@@ -50,7 +50,8 @@ import java.util.stream.Collectors;
  *    l'identifiant), un crash entre les deux referait l'effet à la relance ; marque d'abord, il le perdrait ;
  * 3) une mémoire qui survit au crash (le journal, relu au démarrage), mais bornée : les --window derniers
  *    identifiants. Hypothèse de la borne : un doublon arrive moins de --window messages après l'original
- *    (un réessai, une relivraison après crash) ; plus tard, il passerait.
+ *    (un réessai, une relivraison après crash) ; plus tard, il passerait. Le journal, lui, grandit comme
+ *    toute sortie : c'est la mémoire gardée en RAM qui est bornée, pas le fichier.
  * À observer : --crash-after 5 puis relance : « doublon ignoré » au lieu d'un second effet.
  */
 @Command(name = "DedupConsumer", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
