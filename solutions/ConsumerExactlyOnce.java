@@ -132,7 +132,8 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
         Plumbing.merge(producerConfig, configFile);
         if (outputTopic == null) outputTopic = topic + "-sortie";
         KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig);
-        // obligatoire avant toute transaction : isole un éventuel zombie et avorte sa transaction ouverte
+        // obligatoire avant toute transaction : écarte une éventuelle instance précédente (son époque est dépassée) et
+        // termine sa transaction : validée si son commit était déjà demandé, avortée si elle était encore ouverte
         producer.initTransactions();
 
         int processed = 0;

@@ -24,7 +24,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.nio.file.StandardOpenOption;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Set;
 import java.util.List;
 import java.util.Map;
@@ -36,17 +37,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * TRAITEMENT IDEMPOTENT SUR DE L'AT-LEAST-ONCE : dédoublonner par clé.
+ * TRAITEMENT IDEMPOTENT SUR DE L'AT-LEAST-ONCE : dédoublonner par identifiant de message.
  *
  * At-least-once ne perd rien mais peut livrer deux fois : réessai d'un producteur sans idempotence,
- * ou crash entre traitement et commit. Si le traitement reconnaît ce qu'il a déjà fait, le résultat
- * est « effectivement une fois ». Ici, on retient les clés traitées dans un fichier (--store) écrit
- * AVANT le commit : après un crash, la clé relue est déjà dans le fichier, on la saute.
- * Une mémoire seule (un HashSet) ne suffit pas : elle disparaît avec le crash.
- * À observer : --crash-after 5 puis relance : « doublon ignoré » au lieu d'un second traitement.
+ * producteur relancé qui renvoie, ou crash entre traitement et commit. Si le traitement reconnaît ce
+ * qu'il a déjà fait, le résultat est « effectivement une fois ». Trois conditions :
+ * 1) l'identifiant du MESSAGE, pas sa clé : la clé sert au partitionnement, et deux messages distincts
+ *    la partagent légitimement (deux mises à jour d'un même compte). Ici, la valeur <runId>-<seq> est
+ *    unique par message (docs/CONTRAT.md) ; ailleurs, un en-tête posé par le producteur ;
+ * 2) l'effet et sa marque en UNE écriture : l'effet du traitement est une ligne ajoutée au journal
+ *    (--store), et cette ligne porte l'identifiant. Effet et marque séparés (afficher, puis retenir
+ *    l'identifiant), un crash entre les deux referait l'effet à la relance ; marque d'abord, il le perdrait ;
+ * 3) une mémoire qui survit au crash (le journal, relu au démarrage), mais bornée : les --window derniers
+ *    identifiants. Hypothèse de la borne : un doublon arrive moins de --window messages après l'original
+ *    (un réessai, une relivraison après crash) ; plus tard, il passerait. Le journal, lui, grandit comme
+ *    toute sortie : c'est la mémoire gardée en RAM qui est bornée, pas le fichier.
+ * À observer : --crash-after 5 puis relance : « doublon ignoré » au lieu d'un second effet.
  */
 @Command(name = "DedupConsumer", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
-        description = "Consommateur at-least-once qui dédoublonne par clé : chaque clé n'est traitée qu'une fois, même après un crash.")
+        description = "Consommateur at-least-once qui dédoublonne par identifiant de message : chaque message n'a qu'un effet, même après un crash.")
 public class DedupConsumer implements Callable<Integer> {
 
     @Option(names = {"-b", "--bootstrap-server"}, defaultValue = "${env:KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}",
@@ -63,10 +72,13 @@ public class DedupConsumer implements Callable<Integer> {
     int max;
     @Option(names = "--idle-ms", defaultValue = "3000", description = "S'arrête après ce silence, en ms (défaut : ${DEFAULT-VALUE}).")
     long idleMs;
-    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal sur le N-ième message : après son traitement, avant son commit.")
+    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal sur le N-ième message : après son effet (sa ligne du journal), avant son commit.")
     int crashAfter;
-    @Option(names = "--store", defaultValue = "deja-traites.txt", description = "Fichier des clés déjà traitées (défaut : ${DEFAULT-VALUE}).")
+    @Option(names = "--store", defaultValue = "deja-traites.txt",
+            description = "Journal des effets : une ligne par message traité, son identifiant en tête (défaut : ${DEFAULT-VALUE}).")
     Path store;
+    @Option(names = "--window", defaultValue = "10000", description = "Identifiants gardés en mémoire, les plus récents (défaut : ${DEFAULT-VALUE}).")
+    int window;
     @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
     Path configFile;
     @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
@@ -78,6 +90,7 @@ public class DedupConsumer implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (window < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--window doit être ≥ 1");
         Plumbing.logLevel(verbose);
         Properties config = new Properties();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -96,8 +109,13 @@ public class DedupConsumer implements Callable<Integer> {
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         Plumbing.merge(config, configFile);
         Plumbing.requireBroker(config);
-        // les clés déjà traitées, relues au démarrage : c'est ce qui rend le traitement idempotent
-        Set<String> done = new HashSet<>(Files.exists(store) ? Files.readAllLines(store) : List.of());
+        // les identifiants déjà traités, relus du journal au démarrage : c'est ce qui rend le traitement idempotent
+        Set<String> done = recent(window);
+        if (Files.exists(store)) {
+            try (var lines = Files.lines(store)) {
+                lines.forEach(line -> done.add(line.split("\t", 2)[0]));
+            }
+        }
         int processed = 0;
         int committed = 0;
         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
@@ -108,23 +126,27 @@ public class DedupConsumer implements Callable<Integer> {
             while (!Plumbing.stopping() && !idle.expired() && (max == 0 || processed < max)) {
                 for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
                     idle.touch();
+                    // --- AT LEAST ONCE + DÉDOUBLONNAGE : EFFET (SI MESSAGE NOUVEAU) PUIS COMMIT ---
                     TopicPartition partition = new TopicPartition(msg.topic(), msg.partition());
                     Map<TopicPartition, OffsetAndMetadata> next = Map.of(partition, new OffsetAndMetadata(msg.offset() + 1));
-                    // --- AT LEAST ONCE + DÉDOUBLONNAGE : TRAITEMENT (SI CLÉ NOUVELLE) PUIS COMMIT ---
-                    if (done.contains(msg.key())) {
+                    // l'identifiant du message (sa valeur, unique), pas sa clé de partitionnement
+                    String id = msg.value();
+                    if (done.contains(id)) {
                         // déjà traité (avant un crash, ou message livré deux fois) : on saute, mais on valide l'offset
-                        System.out.println("doublon ignoré : " + msg.value() + " (clé " + msg.key() + " déjà traitée)");
+                        System.out.println("doublon ignoré : " + id + " (déjà dans le journal)");
                         consumer.commitSync(next);
                         committed++;
                         continue;
                     }
-                    // 1) traitement, puis on retient la clé sur disque (elle doit survivre à un crash)
-                    System.out.printf("[%s p%d@%d] %s%n", msg.topic(), msg.partition(), msg.offset(), msg.value());
-                    Files.writeString(store, msg.key() + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
-                    done.add(msg.key());
+                    // 1) l'effet et sa marque en une seule écriture : la ligne du journal, identifiant en tête, forcée
+                    //    sur disque (SYNC) ; un crash du processus la laisse entière ou absente : jamais l'effet sans la marque
+                    String effect = String.format("[%s p%d@%d] %s", msg.topic(), msg.partition(), msg.offset(), msg.value());
+                    Files.writeString(store, id + "\t" + effect + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
+                    done.add(id);
+                    System.out.println(effect);
                     processed++;
-                    // on espère que ça n'a pas planté... sinon le message sera relivré (doublon)
-                    if (processed == crashAfter) Plumbing.crash("après le traitement de l'offset " + msg.offset() + ", avant son commit");
+                    // un crash ici : l'offset n'est pas validé, le message sera relivré... et reconnu (doublon ignoré)
+                    if (processed == crashAfter) Plumbing.crash("après l'effet de l'offset " + msg.offset() + ", avant son commit");
                     // 2) commit
                     consumer.commitSync(next);
                     committed++;
@@ -144,6 +166,13 @@ public class DedupConsumer implements Callable<Integer> {
                 + " processed=" + processed + " committed=" + committed
                 + " " + settings);
         return 0;
+    }
+
+    /** A set that keeps only its {@code capacity} most recent entries: the bounded memory of processed ids. */
+    static Set<String> recent(int capacity) {
+        return Collections.newSetFromMap(new LinkedHashMap<String, Boolean>() {
+            @Override protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) { return size() > capacity; }
+        });
     }
 
     /**

@@ -36,14 +36,19 @@ import java.util.stream.Collectors;
 /**
  * PRODUCTEUR EXACTLY-ONCE : « exactement une fois », avec idempotence et transactions.
  *
- * Garantie : ni perte ni doublon. Les réessais sont dédoublonnés par le broker (idempotence : chaque
- * lot porte un numéro de séquence), et chaque transaction est atomique : tout le lot devient visible
- * (commitTransaction) ou rien (abortTransaction, ou crash au milieu).
+ * Garantie : ni perte ni doublon, pendant une session du producteur. Les réessais sont dédoublonnés par
+ * le broker (idempotence : chaque lot porte un numéro de séquence), et chaque transaction est atomique :
+ * tout le lot devient visible (commitTransaction) ou rien (abortTransaction, ou crash au milieu).
  * Ce qui peut mal tourner : un consommateur en read_uncommitted voit quand même les lots avortés ;
- * il faut isolation.level=read_committed côté lecture.
+ * il faut isolation.level=read_committed côté lecture. Et l'exactly-once s'arrête où s'arrête la
+ * position : relancé, ce producteur ne sait pas quelles transactions ont été validées avant le crash ;
+ * reparti du début, il renvoie, et ces doublons-là sont visibles en read_committed. Le remède : tenir
+ * la position de la source dans la transaction (le copieur consume-transform-produce de
+ * ConsumerExactlyOnce), ou dédoublonner en aval par identifiant de message (DedupConsumer).
  * À observer : avec --abort-every 2, une transaction sur deux est avortée et reste invisible en
- * read_committed ; avec --crash-after 7, relancez : initTransactions() isole le zombie et avorte sa
- * transaction ouverte.
+ * read_committed ; avec --crash-after 7, relancez : initTransactions() écarte l'ancienne instance et
+ * avorte sa transaction restée ouverte ; avec --crash-after-commit 1 puis une relance avec le même
+ * --run-id, le premier lot est lu deux fois (./jbang tour --scenario producer-exactly-once-relaunch).
  */
 @Command(name = "ProducerExactlyOnce", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
         description = "Producteur exactly-once : idempotence + transactions (init/begin/commit/abort).")
@@ -69,6 +74,9 @@ public class ProducerExactlyOnce implements Callable<Integer> {
     String runId = randomRunId();
     @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal au milieu d'une transaction, après le N-ième message.")
     int crashAfter;
+    @Option(names = "--crash-after-commit", defaultValue = "0",
+            description = "Crash brutal juste après la validation (commitTransaction) de la T-ième transaction (0 : jamais).")
+    int crashAfterCommit;
     @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
     Path configFile;
     @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
@@ -115,8 +123,9 @@ public class ProducerExactlyOnce implements Callable<Integer> {
         KafkaProducer<String, String> producer = new KafkaProducer<>(config);
         Plumbing.onCtrlC(() -> { }, "la transaction en cours a été avortée");
         try {
-            // 1) appelé une fois au début : isole les zombies (même transactional.id) et avorte
-            //    toute transaction qu'ils auraient laissée ouverte
+            // 1) appelé une fois au début : écarte toute instance précédente (même transactional.id : son époque
+            //    est dépassée), termine la transaction qu'elle avait laissée : validée si son commit était déjà
+            //    demandé, avortée si elle était encore ouverte
             producer.initTransactions();
             int seq = 1;
             for (int transaction = 1; seq <= count && !Plumbing.stopping(); transaction++) {
@@ -205,6 +214,8 @@ public class ProducerExactlyOnce implements Callable<Integer> {
             }
         }
         System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
+        // un crash ici : le lot est validé, mais une relance partie du début ne le sait pas et le renverra
+        if (transaction == crashAfterCommit) Plumbing.crash("juste après la validation de la transaction " + transaction);
         return true;
     }
 

@@ -37,10 +37,16 @@ import java.util.stream.Collectors;
  *
  * Une instance qu'on croyait morte (GC interminable, réseau coupé...) peut se réveiller et continuer
  * d'écrire : c'est un « zombie ». Quand la nouvelle instance appelle initTransactions() avec le même
- * transactional.id, le coordinateur augmente l'époque du producteur : toute requête transactionnelle
- * de l'ancienne reçoit alors ProducerFencedException. Elle ne doit PAS avorter ni réessayer : cette
- * erreur est fatale, on ferme le producteur et on s'arrête. Sa transaction en cours est avortée par
- * le coordinateur ; rien d'elle n'est visible en read_committed.
+ * transactional.id, le coordinateur lui donne une époque plus haute que toutes celles de l'ancienne :
+ * toute requête transactionnelle de l'ancienne, qui porte une époque dépassée, reçoit alors
+ * ProducerFencedException. Elle ne doit PAS avorter ni réessayer : cette erreur est fatale, on ferme le
+ * producteur et on s'arrête. Sa transaction encore ouverte est avortée par le coordinateur ; rien d'elle
+ * n'est visible en read_committed (une transaction dont elle avait déjà demandé le commit, elle, est
+ * menée à terme : validée).
+ * L'époque n'est pas un numéro d'instance : avec le protocole de transactions v2 (KIP-890, le défaut de
+ * Kafka 4), le coordinateur l'augmente aussi à chaque commit ou abort, et la rend au producteur. Ce qui
+ * écarte le zombie, c'est que l'initTransactions() de la nouvelle instance la porte au-delà de la sienne
+ * (à voir dans le labo : « ép=3 → 4 » sur chaque EndTxn).
  * À observer : lancez une instance avec --count 100 --interval-ms 200, puis une seconde avec le même
  * --transactional-id : la première affiche « ZOMBIE » et s'arrête.
  */
@@ -111,8 +117,9 @@ public class ZombieFencing implements Callable<Integer> {
         KafkaProducer<String, String> producer = new KafkaProducer<>(config);
         Plumbing.onCtrlC(() -> { }, "la transaction en cours a été avortée");
         try {
-            // 1) appelé une fois au début : isole les zombies (même transactional.id) et avorte
-            //    toute transaction qu'ils auraient laissée ouverte
+            // 1) appelé une fois au début : écarte toute instance précédente (même transactional.id : son époque
+            //    est dépassée), termine la transaction qu'elle avait laissée : validée si son commit était déjà
+            //    demandé, avortée si elle était encore ouverte
             producer.initTransactions();
             int seq = 1;
             for (int transaction = 1; seq <= count && !Plumbing.stopping(); transaction++) {

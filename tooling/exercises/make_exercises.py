@@ -56,11 +56,15 @@ SPECS = {
         ("fenced = zombie(transaction, batch, failed);", None),
         ("break;", None),
     ]),
-    "DedupConsumer": ("traitement idempotent (dédoublonnage par clé)", [
-        ("Set<String> done = new HashSet<>(Files.exists(store) ? Files.readAllLines(store) : List.of());",
-         ("Set<String> done = new HashSet<>();", "relire les clés déjà traitées depuis le fichier --store (elles doivent survivre à un crash)")),
-        ('Files.writeString(store, msg.key() + "\\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);',
-         "retenir la clé dans le fichier --store, AVANT le commit"),
+    "DedupConsumer": ("traitement idempotent (dédoublonnage par identifiant de message)", [
+        ('lines.forEach(line -> done.add(line.split("\\t", 2)[0]));',
+         ("lines.forEach(line -> { });", "relire les identifiants du journal --store (le début de chaque ligne) : ils doivent survivre à un crash")),
+        ("String id = msg.value();",
+         ("String id = msg.key();", "l'identifiant du MESSAGE (sa valeur, unique : <runId>-<seq>), pas sa clé : "
+          "deux messages distincts partagent une clé (deux mises à jour d'un même compte)")),
+        ('Files.writeString(store, id + "\\t" + effect + "\\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);',
+         "l'effet ET sa marque en une seule écriture : ajouter au journal --store la ligne « id, tabulation, effet », "
+         "forcée sur disque (SYNC), AVANT le commit"),
     ]),
 }
 

@@ -3,6 +3,7 @@ package kit.tour;
 import kit.util.Folders;
 import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
+import kit.faults.TraceEntry;
 import kit.Java25;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
@@ -18,6 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -62,6 +67,10 @@ class TourTest {
         assertTrue(row(r, "consommateur at-most-once ").matches("consommateur at-most-once +crash au message 5 \\+ relance +10 +9 +1 +0 .*✔.*"), r.stdout());
         assertTrue(row(r, "consommateur at-least-once ").matches("consommateur at-least-once +crash au message 5 \\+ relance +10 +11 +0 +1 .*✔.*"), r.stdout());
         assertTrue(row(r, "consommateur exactly-once ").matches("consommateur exactly-once +crash au message 5 \\+ relance +10 +10 +0 +0 .*✔.*"), r.stdout());
+        // where exactly-once ends: relaunched from its start after a commit, the EOS producer writes its 1st batch (5) again;
+        // expected, and DedupConsumer downstream (by message id) has one effect per message
+        assertTrue(row(r, "producteur EOS relancé ").matches("producteur EOS relancé +crash après commit \\+ relance +10 +15 +0 +5 +aucune perte +✔ .*"), r.stdout());
+        assertTrue(r.stdout().contains("DedupConsumer sur ce topic → 10 effets, un par message."), r.stdout());
     }
 
     /** The one line of the tour's table that starts with {@code start}. */
@@ -147,6 +156,58 @@ class TourTest {
                 .map(Checker.ReadValue::value).toList());
         assertEquals(0, report.lost(), "le lot avorté doit être relu (rewindToCommitted) : " + report.describe() + "\n" + run.describe());
         assertEquals(0, report.duplicated(), report.describe());
+    }
+
+    /**
+     * Where exactly-once ends, on the class's broker (the tour's row, the one run for both): killed right after its 1st
+     * commit and relaunched from its start, the EOS producer writes its 1st batch again; DedupConsumer has one effect per
+     * message. And the epochs the lab's trace shows on the way (transactions v2, Kafka 4's default): each EndTxn gives
+     * back the epoch + 1, and the relaunch's InitProducerId a higher epoch still, which is what fences an old instance.
+     */
+    @Test
+    void exactlyOnceProducer_relaunchedAfterACommit_resendsItsBatch_andTheEpochClimbsAtEachCommitAndInit() {
+        long from = kafka.trace().next();
+        Scenarios.Result r = new Scenarios(kafka).producerRelaunch(Scenarios.script(Semantic.PRODUCER_EXACTLY_ONCE), Scenarios.dedupConsumer());
+        String why = r.observed() + "\n" + r.explanation() + "\n" + r.runs().stream().map(ScriptRunner.Result::describe).toList();
+        assertEquals(null, r.problem(), why);
+        assertEquals(0, r.report().lost(), why);
+        assertEquals(5, r.report().duplicated(), "le 1er lot (5 messages) renvoyé par la relance : " + why);
+        assertTrue(r.passed(), why);
+        assertTrue(r.explanation().endsWith("→ 10 effets, un par message."), why);
+        String tx = "tx-" + r.report().duplicatedValues().get(0).replaceAll("-\\d+$", "");
+        List<TraceEntry> trace = kafka.trace().since(from, true);
+        List<String> labels = trace.stream()
+                .filter(e -> e.transactionalId() != null && e.transactionalId().startsWith(tx + " ")
+                        && List.of("InitProducerId", "EndTxn").contains(e.api())).map(e -> e.transactionalId()).toList();
+        // « tx → pid=P ép=E » for InitProducerId; « tx (commit, ép=A → B) » for EndTxn
+        Pattern init = Pattern.compile(Pattern.quote(tx) + " → pid=\\d+ ép=(\\d+)");
+        Pattern end = Pattern.compile(Pattern.quote(tx) + " \\(commit, ép=(\\d+) → (\\d+)\\)");
+        assertEquals(5, labels.size(), "deux InitProducerId, trois EndTxn (1 avant le crash, 2 après) : " + labels);
+        int epoch = -1;
+        int inits = 0;
+        Set<Integer> given = new TreeSet<>();
+        for (String label : labels) {
+            Matcher i = init.matcher(label);
+            Matcher e = end.matcher(label);
+            if (i.matches()) {
+                assertTrue(Integer.parseInt(i.group(1)) > epoch, "la relance reçoit une époque plus haute : " + labels);
+                epoch = Integer.parseInt(i.group(1));
+                inits++;
+            } else {
+                assertTrue(e.matches(), "EndTxn porte son époque et celle que rend le coordinateur : " + label + " dans " + labels);
+                assertEquals(epoch, Integer.parseInt(e.group(1)), labels.toString());
+                assertEquals(epoch + 1, Integer.parseInt(e.group(2)), "chaque commit augmente l'époque (transactions v2) : " + labels);
+                epoch++;
+            }
+            given.add(epoch);
+        }
+        assertEquals(2, inits, labels.toString());
+        // each transaction's Produce batches carry the epoch the coordinator gave last: three transactions, three epochs
+        Set<Integer> produced = new TreeSet<>();
+        trace.stream().filter(e -> "Produce".equals(e.api()) && ("producer-" + tx).equals(e.clientId()))
+                .forEach(e -> e.partitions().forEach(x -> produced.add((int) x.producerEpoch())));
+        assertEquals(3, produced.size(), "époques des lots : " + produced + ", rendues : " + given + " ; " + labels);
+        assertTrue(given.containsAll(produced), "époques des lots : " + produced + ", rendues : " + given + " ; " + labels);
     }
 
     @Test

@@ -17,6 +17,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.EndTxnResponse;
+import org.apache.kafka.common.requests.InitProducerIdResponse;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
@@ -99,8 +101,9 @@ final class KafkaWire {
                     }
                     case END_TXN -> {
                         EndTxnRequestData d = (EndTxnRequestData) body.data();
-                        // the decision travels in the transactional id's label: commit or abort
-                        txId = d.transactionalId() + (d.committed() ? " (commit)" : " (abort)");
+                        // the decision and the producer's epoch travel in the transactional id's label: commit or abort;
+                        // the response adds the epoch the coordinator gives back (see response())
+                        txId = d.transactionalId() + (d.committed() ? " (commit" : " (abort") + ", ép=" + d.producerEpoch() + ")";
                     }
                     case FIND_COORDINATOR -> {
                         FindCoordinatorRequestData d = (FindCoordinatorRequestData) body.data();
@@ -131,10 +134,27 @@ final class KafkaWire {
             String error = response.errorCounts().keySet().stream().filter(e -> e != Errors.NONE).map(Errors::name).findFirst().orElse(null);
             List<TraceEntry.PartitionData> partitions = request.entry().partitions();
             if (response instanceof ProduceResponse p) partitions = answered(partitions, p.data());
-            return request.entry().withResponse(partitions, error);
+            return request.entry().withResponse(partitions, error).withTransactionalId(epochs(request.entry().transactionalId(), response));
         } catch (RuntimeException unreadable) {
             return request.entry();
         }
+    }
+
+    /**
+     * The transactional id's label with the epoch the coordinator answered: InitProducerId gives the producer its id
+     * and epoch (a new instance gets a higher epoch than any before it: that fences them); with transactions v2
+     * (KIP-890, Kafka 4's default) EndTxn's response gives the epoch bumped at each commit or abort (« ép=3 → 4 »).
+     */
+    private static String epochs(String label, AbstractResponse response) {
+        if (label == null) return null;
+        if (response instanceof InitProducerIdResponse r && r.data().errorCode() == Errors.NONE.code()) {
+            return label + " → pid=" + r.data().producerId() + " ép=" + r.data().producerEpoch();
+        }
+        if (response instanceof EndTxnResponse r && r.data().errorCode() == Errors.NONE.code() && r.data().producerEpoch() >= 0
+                && label.endsWith(")")) {
+            return label.substring(0, label.length() - 1) + " → " + r.data().producerEpoch() + ")";
+        }
+        return label;
     }
 
     private List<TraceEntry.PartitionData> produced(ProduceRequest p) {

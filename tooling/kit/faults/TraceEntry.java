@@ -42,6 +42,12 @@ public record TraceEntry(long seq, long epochMs, int node, String clientId, Stri
                 transactionalId, groupId, error);
     }
 
+    /** The same entry with another label for its transactional id (the epochs a response gave). */
+    public TraceEntry withTransactionalId(String label) {
+        return new TraceEntry(seq, epochMs, node, clientId, api, apiKey, apiVersion, correlationId, action, partitions, offsets,
+                label, groupId, error);
+    }
+
     public TraceEntry withResponse(List<PartitionData> answered, String responseError) {
         return new TraceEntry(seq, epochMs, node, clientId, api, apiKey, apiVersion, correlationId, action, answered, offsets,
                 transactionalId, groupId, responseError);

@@ -18,7 +18,7 @@ public enum Exercise {
     CONSUMER_EXACTLY_ONCE("ConsumerExactlyOnce", Semantic.CONSUMER_EXACTLY_ONCE, 5),
     /** Two instances share a transactional.id: the old one must stop on ProducerFencedException. */
     ZOMBIE_FENCING("ZombieFencing", null, 2),
-    /** At-least-once delivery made idempotent: the consumer skips keys it has already processed, even after a crash. */
+    /** At-least-once delivery made idempotent: one effect per message id (effect and id in one journal line), even after a crash. */
     DEDUP_CONSUMER("DedupConsumer", null, 2);
 
     /** Class and file name (without .java). */

@@ -425,31 +425,42 @@ public final class Grader {
     }
 
     /**
-     * One sequence on one topic, one store of processed keys: ten messages and three of them again (duplicates in the
-     * input, as a producer's retries would write them), a crash between processing and commit on the 4th, then a run to
-     * the end. The duplicated keys come after the crash point, so that they are met in the run after the crash: a set
-     * kept in memory only still handles them, and only the crash shows it is not enough. Each check counts its own keys.
+     * One sequence on one topic, one journal of effects (--store): ten messages, the last six sharing two keys (updates
+     * of one entity: distinct messages, each must have its effect), then three of them again (duplicates in the input,
+     * as a producer's retries would write them), a crash on the 4th, right after its effect, before its commit, then a
+     * run to the end. An effect is a line of the journal, as the program wrote it before the crash: what it printed
+     * says nothing of what survived. The duplicates come after the crash point, so that they are met in the run after
+     * the crash: a set kept in memory only still handles them, and only the crash shows it is not enough. Each check
+     * counts its own messages: the first four (the crash), the last six (keys, duplicates).
      */
     private List<Check> dedupConsumer(Path file) {
         Semantic s = Semantic.CONSUMER_AT_LEAST_ONCE;
         Path store = scenarios.folder().resolve("deja-traites-" + unique() + ".txt");
         ConsumerSequence sequence = scenarios.consumerSequence(s, file, List.of("--store", store.toString()));
-        List<String> input = sequence.fill(10);
+        List<String> input = sequence.fillKeyed(10, i -> i <= 4 ? "seule-" + i : "compte-" + i % 2);
         List<String> again = List.of(input.get(5), input.get(7), input.get(8));
         sequence.fillAgain(again);
-        ConsumerSequence.Stage crashed = sequence.stopAt("crash entre traitement et commit", ConsumerSequence.CRASH_AFTER, 4);
+        ConsumerSequence.Stage crashed = sequence.stopAt("crash après l'effet, avant le commit", ConsumerSequence.CRASH_AFTER, 4);
         ConsumerSequence.Stage end = sequence.toTheEnd(TO_THE_END);
-        List<String> processed = sequence.processed(crashed, end);
-        Scenarios.Result duplicates = sequence.result("doublons en entrée", again,
-                processed.stream().filter(again::contains).toList(), end);
-        Scenarios.Result crash = sequence.result("crash entre traitement et commit", input.stream().filter(v -> !again.contains(v)).toList(),
-                processed.stream().filter(v -> !again.contains(v)).toList(), crashed, end);
+        List<String> effects = Scenarios.journal(store);
+        List<String> first = input.subList(0, 4);
+        List<String> last = input.subList(4, input.size());
+        Scenarios.Result keys = sequence.result("clés partagées, doublons en entrée", last, effects.stream().filter(last::contains).toList(), end);
+        Scenarios.Result crash = sequence.result("crash après l'effet, avant le commit", first,
+                effects.stream().filter(first::contains).toList(), crashed, end);
+        String none = effects.isEmpty() ? " : le journal --store n'a aucune ligne « identifiant, tabulation, [topic pP@O] valeur » ; l'effet du "
+                + "traitement est cette ligne (docs/CONTRAT.md)" : "";
         return List.of(
-                check("doublons en entrée : chaque clé traitée une fois", 10, duplicates, Checker.Report::clean,
-                        r -> r.describe() + (r.duplicated() > 0 ? " : la clé déjà traitée doit être reconnue et sautée" : "")),
-                check("crash entre traitement et commit : chaque clé traitée une fois", 10, crash, Checker.Report::clean,
-                        r -> r.describe() + (r.duplicated() > 0 ? " : le message relu après le crash a été retraité ; les clés "
-                                + "déjà traitées doivent survivre au crash (--store), pas seulement vivre en mémoire" : "")));
+                check("clés partagées, doublons en entrée : un effet par message", 10, keys, Checker.Report::clean,
+                        r -> r.describe() + (!none.isEmpty() ? none : r.lost() > 0 ? " : des messages distincts partagent une clé "
+                                + "(mises à jour d'un même compte) ; dédoublonnez par identifiant de message (la valeur, <runId>-<seq>), "
+                                + "pas par clé de partitionnement" : r.duplicated() > 0 ? " : le message déjà traité doit être reconnu "
+                                + "(son identifiant est dans le journal) et sauté" : "")),
+                check("crash après l'effet, avant le commit : un effet par message", 10, crash, Checker.Report::clean,
+                        r -> r.describe() + (!none.isEmpty() ? none : r.duplicated() > 0 ? " : le message relu après le crash a eu un "
+                                + "second effet ; l'identifiant doit être écrit avec l'effet, dans la même ligne du journal, et relu "
+                                + "au démarrage (pas seulement gardé en mémoire)" : r.lost() > 0 ? " : l'effet du message n'est pas "
+                                + "dans le journal ; la marque écrite avant l'effet, ou l'offset validé avant, le font sauter à la relance" : "")));
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------

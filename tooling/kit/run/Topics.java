@@ -29,6 +29,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /** Small topic chores for the tooling: create one, fill it, read it all back with a given isolation level. */
 public final class Topics {
@@ -64,6 +65,12 @@ public final class Topics {
 
     /** The same, all on {@code partition} in order, or spread by key when it is null. */
     public static void fill(String bootstrap, String topic, List<String> values, Integer partition) {
+        fill(bootstrap, topic, values, v -> v, partition);
+    }
+
+    /** Writes the values with the key {@code keyOf} gives each (messages that share a key: updates of one entity). */
+    public static void fill(String bootstrap, String topic, List<String> values, UnaryOperator<String> keyOf,
+                            Integer partition) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -71,7 +78,7 @@ public final class Topics {
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-            for (String v : values) producer.send(new ProducerRecord<>(topic, partition, v, v));
+            for (String v : values) producer.send(new ProducerRecord<>(topic, partition, keyOf.apply(v), v));
             producer.flush();
         }
     }

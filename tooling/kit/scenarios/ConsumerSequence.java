@@ -9,9 +9,12 @@ import kit.semantics.Semantic;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
 /**
@@ -54,6 +57,8 @@ public final class ConsumerSequence {
     /** Every run's arguments: the broker, the topics, the group and its static member id, --idle-ms, and the caller's. */
     private final List<String> args;
     private final List<String> aborted = new ArrayList<>();
+    /** The keys of records written with {@link #fillKeyed}; any other record's key is its value. */
+    private final Map<String, String> keys = new HashMap<>();
     private int written;
     private List<Checker.ReadValue> inputLog;
     private List<Checker.ReadValue> outputLog;
@@ -92,9 +97,21 @@ public final class ConsumerSequence {
         return values;
     }
 
-    /** Appends these values again, as an at-least-once producer's retries would write them. */
+    /**
+     * Appends {@code count} new records whose keys repeat: the i-th of them gets the key {@code keyOf(i)} (1-based),
+     * as updates of one entity share a key. Returns their values, distinct as always.
+     */
+    public List<String> fillKeyed(int count, IntFunction<String> keyOf) {
+        List<String> values = IntStream.rangeClosed(written + 1, written + count).mapToObj(i -> id + "-" + i).toList();
+        for (int i = 0; i < count; i++) keys.put(values.get(i), id + "-cle-" + keyOf.apply(i + 1));
+        written += count;
+        fillAgain(values);
+        return values;
+    }
+
+    /** Appends these values again (with their keys), as an at-least-once producer's retries would write them. */
     public void fillAgain(List<String> values) {
-        Topics.fill(scenarios.bootstrap(), topic, values);
+        Topics.fill(scenarios.bootstrap(), topic, values, v -> keys.getOrDefault(v, v), null);
         inputLog = null;
     }
 

@@ -11,6 +11,7 @@ import kit.run.Topics;
 import kit.semantics.Checker;
 import kit.semantics.Semantic;
 import kit.semantics.Verdict;
+import kit.util.Folders;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 /**
@@ -33,12 +36,15 @@ public final class Scenarios {
 
     /**
      * One scenario's outcome. {@code problem} is non-null when the run itself went wrong (no fault fired, bad exit).
-     * {@code offsetCommits}: OffsetCommit requests the consumer sent while watched (-1: not watched).
+     * {@code offsetCommits}: OffsetCommit requests the consumer sent while watched (-1: not watched). {@code label} and
+     * {@code claim}: the row's name and the guarantee it holds in the tour's table (the semantic's, unless a scenario
+     * shows where that guarantee ends).
      */
     public record Result(Semantic semantic, String fault, int sent, Checker.Report report, Verdict verdict,
-                         String explanation, String problem, List<ScriptRunner.Result> runs, int offsetCommits) {
+                         String explanation, String problem, List<ScriptRunner.Result> runs, int offsetCommits,
+                         String label, String claim) {
         public Result withOffsetCommits(int n) {
-            return new Result(semantic, fault, sent, report, verdict, explanation, problem, runs, n);
+            return new Result(semantic, fault, sent, report, verdict, explanation, problem, runs, n, label, claim);
         }
 
         public boolean keepsGuarantee() { return verdict.keepsGuarantee(); }
@@ -271,6 +277,73 @@ public final class Scenarios {
         return result(s, fault, sent, report, problem, List.of(run), weaknessRequired, explanation);
     }
 
+    /**
+     * Where the exactly-once producer's guarantee ends: killed right after its 1st transaction's commitTransaction
+     * returned, then relaunched from its start with the same --run-id and transactional.id, as a producer that does not
+     * know what was committed is. read_committed then holds the 1st batch twice: the expected weakness, not a failure.
+     * Then the remedy downstream: {@code dedup} (DedupConsumer, deduplicating by message id) reads that topic and must
+     * have one effect per message. The row passes when nothing is lost, the batch is there twice, and the remedy holds.
+     */
+    public Result producerRelaunch(Path producer, Path dedup) {
+        Semantic s = Semantic.PRODUCER_EXACTLY_ONCE;
+        String id = unique();
+        String topic = "relance-" + id;
+        Topics.create(bootstrap, topic);
+        List<String> args = new ArrayList<>(producerArgs(s, topic, id, PRODUCED, 0));
+        args.addAll(List.of("--transaction-size", String.valueOf(RELAUNCH_BATCH)));
+        List<String> crashing = new ArrayList<>(args);
+        crashing.addAll(List.of("--crash-after-commit", "1"));
+        ScriptRunner.Result crashed = launch(producer, crashing);
+        ScriptRunner.Result relaunched = launch(producer, args);
+        List<String> expected = IntStream.rangeClosed(1, PRODUCED).mapToObj(i -> id + "-" + i).toList();
+        Checker.Report report = Checker.check(expected, Topics.readValues(bootstrap, topic, true), List.of());
+        Path store;
+        try {
+            store = Files.createTempDirectory("kit-journal-").resolve("deja-traites.txt");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        ScriptRunner.Result deduped = launch(dedup, List.of("-b", bootstrap, "-t", topic, "-g", "g-" + id, "--store", store.toString(),
+                "--idle-ms", "3000"));
+        Checker.Report effects = Checker.checkProcessing(expected, journal(store));
+        Folders.deleteRecursively(store.getParent());
+        String problem = crashed.exitCode() != 137 || !crashed.output().crashed()
+                ? "le producteur n'a pas planté après son 1er commit (code " + crashed.exitCode() + ")"
+                : relaunched.exitCode() != 0 ? "la relance du producteur a échoué (code " + relaunched.exitCode() + ")"
+                : deduped.exitCode() != 0 ? "DedupConsumer a échoué (code " + deduped.exitCode() + ")" : null;
+        Verdict verdict = new Verdict(report.lost() == 0 && report.abortedRead() == 0 && effects.clean(),
+                report.duplicated() == RELAUNCH_BATCH, true);
+        int twice = report.duplicated();
+        String explanation = "tué juste après le commit de sa 1ʳᵉ transaction (" + RELAUNCH_BATCH + " messages), puis relancé du début "
+                + "avec le même --run-id : il ne sait pas ce qui a été validé et renvoie le lot → " + twice
+                + (twice > 1 ? " doublons" : " doublon") + " en read_committed. C'est attendu : l'exactly-once du producteur vaut pour une session (réessais "
+                + "dédoublonnés, transactions atomiques) ; il s'arrête où s'arrête la position. Le remède : tenir la position de la "
+                + "source dans la transaction (le consommateur exactly-once, un copieur consume-transform-produce), ou dédoublonner "
+                + "en aval par identifiant de message : DedupConsumer sur ce topic → " + effects.read() + " effets, "
+                + (effects.clean() ? "un par message" : effects.describe()) + ".";
+        return new Result(s, "crash après commit + relance", PRODUCED, report, verdict, explanation, problem,
+                List.of(crashed, relaunched, deduped), -1, "producteur EOS relancé", "aucune perte");
+    }
+
+    /** Messages per transaction in {@link #producerRelaunch}: the batch the relaunch writes twice. */
+    static final int RELAUNCH_BATCH = 5;
+
+    /** The path of DedupConsumer, the remedy downstream: in solutions/, as it is an exercise. */
+    public static Path dedupConsumer() { return ScriptRunner.root().resolve("solutions").resolve("DedupConsumer.java"); }
+
+    /** The line of DedupConsumer's journal that records an effect: the message's id, a tab, the record as the contract prints it. */
+    private static final Pattern EFFECT = Pattern.compile("^[^\\t]*\\t\\[\\S+ p\\d+@\\d+\\] (\\S+)\\s*$");
+
+    /** The values whose effect DedupConsumer's journal ({@code --store}) holds, one per line, in order (no journal: none). */
+    public static List<String> journal(Path store) {
+        try {
+            if (!Files.exists(store)) return List.of();
+            return Files.readAllLines(store).stream().map(EFFECT::matcher).filter(Matcher::matches).map(m -> m.group(1)).toList();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return List.of();
+        }
+    }
+
     /** A consumer script that crashes on the {@code crashAfter}-th of 10 messages, then runs again to the end. */
     public Result consumer(Semantic s, Path script, int crashAfter) {
         ConsumerSequence sequence = consumerSequence(s, script, List.of());
@@ -391,7 +464,7 @@ public final class Scenarios {
 
     static Result result(Semantic s, String fault, int sent, Checker.Report report, String problem,
                                  List<ScriptRunner.Result> runs, boolean weaknessRequired, String explanation) {
-        return new Result(s, fault, sent, report, Verdict.of(s, report, weaknessRequired), explanation, problem, runs, -1);
+        return new Result(s, fault, sent, report, Verdict.of(s, report, weaknessRequired), explanation, problem, runs, -1, s.french, s.claim);
     }
 
     private static void sleep(long ms) {

@@ -32,6 +32,9 @@ public final class TourCommand implements Callable<Integer> {
     /** The scenario that needs 3 nodes: the partition leader dies mid-stream. */
     static final String LEADER_FAILURE = "leader-failure";
 
+    /** Where exactly-once ends: the EOS producer killed right after a commit and relaunched from its start. */
+    static final String RELAUNCH = "producer-exactly-once-relaunch";
+
     /** Kafka's own transactions test on one machine: bounces, kills and lost transaction requests under the EOS copier. */
     static final String EOS_BOUNCE = "eos-bounce";
 
@@ -40,6 +43,7 @@ public final class TourCommand implements Callable<Integer> {
 
     @Option(names = "--scenario", description = "Un seul scénario : producer-at-most-once, producer-at-least-once, "
             + "producer-exactly-once, consumer-at-most-once, consumer-at-least-once, consumer-exactly-once, "
+            + RELAUNCH + " (le producteur exactly-once tué juste après un commit et relancé du début : ses doublons, et le remède), "
             + LEADER_FAILURE + " (le leader de la partition tombe en plein flux ; 3 nœuds), "
             + SHARE_GROUPS + " (les groupes de partage, KIP-932 : une file, ses acquittements, ses relivraisons), "
             + "ou " + EOS_BOUNCE + " (le test de transactions de Kafka : nœuds arrêtés brutalement, copieur exactly-once tué et "
@@ -77,9 +81,12 @@ public final class TourCommand implements Callable<Integer> {
             if (trials != 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + SHARE_GROUPS);
             return shareGroups();
         }
+        boolean relaunch = trials == 0 && (scenarioName == null || RELAUNCH.equals(scenarioName));
         if (LEADER_FAILURE.equals(scenarioName)) {
             leaderFailure = true;
             brokers = 3;
+        } else if (RELAUNCH.equals(scenarioName)) {
+            if (trials > 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + RELAUNCH);
         } else if (scenarioName != null) {
             scenario = Semantic.byId(scenarioName);
             if (scenario == null) throw new ParameterException(spec.commandLine(), "scénario inconnu : « " + scenarioName + " »");
@@ -91,26 +98,31 @@ public final class TourCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         // the scripts are built by JBang while the broker starts
         Arrays.stream(Semantic.values()).filter(s -> scenario == null || s == scenario).forEach(s -> Program.prepare(Scenarios.script(s)));
+        if (relaunch) Program.prepare(Scenarios.dedupConsumer());
         System.out.println(brokers == 1 ? "Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes..."
                 : "Démarrage d'un cluster Kafka 4.4.0 de 3 nœuds (min.insync.replicas=2) avec le proxy de pannes...");
         try (FaultyKafka kafka = FaultyKafka.start(brokers)) {
             Scenarios scenarios = new Scenarios(kafka);
-            int code = trials > 0 ? trials(scenarios) : tour(scenarios, leaderFailure);
+            int code = trials > 0 ? trials(scenarios) : tour(scenarios, leaderFailure, relaunch);
             System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
             return code;
         }
     }
 
-    private int tour(Scenarios scenarios, boolean leaderFailure) {
+    private int tour(Scenarios scenarios, boolean leaderFailure, boolean relaunch) {
         List<Semantic> chosen = scenario != null ? List.of(scenario)
-                : LEADER_FAILURE.equals(scenarioName) ? List.of() : Arrays.asList(Semantic.values());
+                : scenarioName != null ? List.of() : Arrays.asList(Semantic.values());
         List<Semantic> struck = leaderFailure ? List.copyOf(Semantic.LEADER_FAILURE.keySet()) : List.of();
-        int total = chosen.size() + struck.size();
+        int total = chosen.size() + (relaunch ? 1 : 0) + struck.size();
         List<Scenarios.Result> results = new ArrayList<>();
         int i = 0;
         for (Semantic s : chosen) {
             System.out.printf("[%d/%d] %s...%n", ++i, total, s.french);
             results.add(scenarios.run(s, Scenarios.script(s)));
+        }
+        if (relaunch) {
+            System.out.printf("[%d/%d] producteur exactly-once tué juste après un commit, puis relancé du début...%n", ++i, total);
+            results.add(scenarios.producerRelaunch(Scenarios.script(Semantic.PRODUCER_EXACTLY_ONCE), Scenarios.dedupConsumer()));
         }
         for (Semantic s : struck) {
             System.out.printf("[%d/%d] %s, leader arrêté en plein flux...%n", ++i, total, s.french);
@@ -120,11 +132,11 @@ public final class TourCommand implements Callable<Integer> {
         System.out.printf("%-27s %-28s %7s %5s %7s %8s  %-19s %s%n", "sémantique", "panne injectée", "envoyés", "lus", "perdus",
                 "doublons", "garantie annoncée", "observé");
         for (Scenarios.Result r : results) {
-            System.out.printf("%-27s %-28s %7d %5d %7d %8d  %-19s %s %s%n", r.semantic().french, r.fault(), r.sent(), r.report().read(),
-                    r.report().lost(), r.report().duplicated(), r.semantic().claim, r.passed() ? "✔" : "✘", r.observed());
+            System.out.printf("%-27s %-28s %7d %5d %7d %8d  %-19s %s %s%n", r.label(), r.fault(), r.sent(), r.report().read(),
+                    r.report().lost(), r.report().duplicated(), r.claim(), r.passed() ? "✔" : "✘", r.observed());
         }
         System.out.println();
-        for (Scenarios.Result r : results) System.out.println("• " + r.semantic().french + " (" + r.fault() + ") : " + r.explanation());
+        for (Scenarios.Result r : results) System.out.println("• " + r.label() + " (" + r.fault() + ") : " + r.explanation());
         boolean ok = results.stream().allMatch(Scenarios.Result::passed);
         System.out.println();
         System.out.println(ok ? "✔ Chaque sémantique tient sa garantie et montre sa faiblesse."
