@@ -176,10 +176,10 @@ class Kit {
                 if (t instanceof InvalidConfigurationException) return Action.STOP;
                 // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
                 if (t instanceof InvalidTxnStateException) return Action.STOP;
-                // avortable : le producteur le sait lui-même (réessais épuisés, séquence rompue remise à zéro...)
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
                 if (t instanceof TransactionAbortableException) return Action.ABORT;
             }
-            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit...) : avortable
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
             return error instanceof KafkaException ? Action.ABORT : Action.STOP;
         }
 

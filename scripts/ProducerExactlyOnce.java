@@ -37,7 +37,7 @@ import java.util.stream.Collectors;
 /**
  * PRODUCTEUR EXACTLY-ONCE : « exactement une fois », avec idempotence et transactions.
  *
- * Garantie : ni perte ni doublon. Les réessais sont dédoublonnés par le broker (idempotence : chaque
+ * Garantie : ni perte ni doublon. Les nouveaux essais sont dédoublonnés par le broker (idempotence : chaque
  * lot porte un numéro de séquence), et chaque transaction est atomique : tout le lot devient visible
  * (commitTransaction) ou rien (abortTransaction, ou crash au milieu).
  * Ce qui peut mal tourner : un consommateur en read_uncommitted voit quand même les lots avortés ;
@@ -87,7 +87,7 @@ public class ProducerExactlyOnce implements Callable<Integer> {
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         // acks=all : confirmations complètes (durabilité côté cluster)
         config.put(ProducerConfig.ACKS_CONFIG, "all");
-        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les réessais déjà écrits
+        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les nouveaux essais déjà écrits
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // retries très élevé + idempotence + acks=all = tolérance aux pannes sans doublons,
         // jusqu'à expiration de delivery.timeout.ms
@@ -140,7 +140,7 @@ public class ProducerExactlyOnce implements Callable<Integer> {
                             // recréerait le producteur et rappellerait initTransactions()
                             throw new IllegalStateException("le producteur s'arrête, " + Transactions.why(e));
                         }
-                        // avortable (réessais épuisés, séquence rompue, broker qui redémarre…) : on avorte et on recommence
+                        // avortable (nouveaux essais épuisés, séquence rompue, broker qui redémarre…) : on avorte et on recommence
                         // le même lot dans une nouvelle transaction ; rien de l'essai avorté n'est visible en read_committed
                         try {
                             producer.abortTransaction();
@@ -240,10 +240,10 @@ public class ProducerExactlyOnce implements Callable<Integer> {
                 if (t instanceof InvalidConfigurationException) return Action.STOP;
                 // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
                 if (t instanceof InvalidTxnStateException) return Action.STOP;
-                // avortable : le producteur le sait lui-même (réessais épuisés, séquence rompue remise à zéro...)
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
                 if (t instanceof TransactionAbortableException) return Action.ABORT;
             }
-            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit...) : avortable
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
             return error instanceof KafkaException ? Action.ABORT : Action.STOP;
         }
 

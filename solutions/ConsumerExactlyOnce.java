@@ -132,11 +132,12 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
         producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         // transactional.id : un par INSTANCE, pas un pour l'appli. Depuis Kafka 2.5 (KIP-447), un zombie de ce
         // consommateur est écarté par le groupe : sendOffsetsToTransaction porte groupMetadata() (génération, membre),
-        // et le coordinateur du groupe refuse les offsets d'un membre qui n'a plus ses partitions. Un identifiant commun
-        // à toutes les instances ferait l'inverse : la deuxième lancée écarterait la première (initTransactions), au
-        // lieu de partager les partitions avec elle. Avec --instance-id, il en découle et ne change pas d'un lancement
-        // à l'autre : la relance avorte aussitôt la transaction que l'instance morte a laissée ouverte. Sans, il est
-        // tiré à chaque lancement, et le coordinateur avorte cette transaction au bout de transaction.timeout.ms
+        // et le coordinateur du groupe refuse les offsets d'un membre dont les partitions sont passées à un autre. Un
+        // identifiant commun à toutes les instances ferait l'inverse : la deuxième lancée écarterait la première
+        // (initTransactions), au lieu de partager les partitions avec elle. Avec --instance-id, il en découle et ne
+        // change pas d'un lancement à l'autre : la relance avorte aussitôt la transaction que l'instance morte a
+        // laissée ouverte. Sans, il est tiré à chaque lancement : c'est le coordinateur qui avorte cette transaction,
+        // au bout de transaction.timeout.ms (et la relance attend jusque-là les offsets que la transaction portait)
         String instance = randomRunId();
         if (transactionalId == null) transactionalId = "txn-" + group + "-" + (instanceId != null ? instanceId : instance);
         producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
@@ -301,10 +302,10 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
                 if (t instanceof InvalidConfigurationException) return Action.STOP;
                 // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
                 if (t instanceof InvalidTxnStateException) return Action.STOP;
-                // avortable : le producteur le sait lui-même (réessais épuisés, séquence rompue remise à zéro...)
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
                 if (t instanceof TransactionAbortableException) return Action.ABORT;
             }
-            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit...) : avortable
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
             return error instanceof KafkaException ? Action.ABORT : Action.STOP;
         }
 

@@ -87,7 +87,7 @@ public class ZombieFencing implements Callable<Integer> {
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         // acks=all : confirmations complètes (durabilité côté cluster)
         config.put(ProducerConfig.ACKS_CONFIG, "all");
-        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les réessais déjà écrits
+        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les nouveaux essais déjà écrits
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // retries très élevé + idempotence + acks=all = tolérance aux pannes sans doublons,
         // jusqu'à expiration de delivery.timeout.ms
@@ -236,10 +236,10 @@ public class ZombieFencing implements Callable<Integer> {
                 if (t instanceof InvalidConfigurationException) return Action.STOP;
                 // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
                 if (t instanceof InvalidTxnStateException) return Action.STOP;
-                // avortable : le producteur le sait lui-même (réessais épuisés, séquence rompue remise à zéro...)
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
                 if (t instanceof TransactionAbortableException) return Action.ABORT;
             }
-            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit...) : avortable
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
             return error instanceof KafkaException ? Action.ABORT : Action.STOP;
         }
 

@@ -25,7 +25,7 @@ SPECS = {
          "enable.idempotence : at-least-once, c'est SANS idempotence (activée par défaut depuis Kafka 3.0)"),
     ]),
     "ProducerExactlyOnce": ("producteur exactly-once", [
-        ("config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);", "enable.idempotence : le broker doit écarter les réessais"),
+        ("config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);", "enable.idempotence : le broker doit écarter les nouveaux essais"),
         ("config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);", "transactional.id : la variable transactionalId"),
         ("producer.initTransactions();", "une fois, au début : isoler les zombies, avorter leur transaction ouverte"),
         ("producer.abortTransaction();", "une erreur avortable : avorter la transaction (le lot ne sera jamais visible à moitié), puis recommencer"),
