@@ -234,28 +234,27 @@ class ScriptsTest {
         throw new AssertionError("le groupe " + group + " n'a pas eu " + members + " membres d'une partition chacun en 60 s");
     }
 
-    @Test
-    void exactlyOnceConsumer_crashBeforeSendOffsets_outputHasNoLossNoDuplicate() {
-        CrashRerun run = exactlyOnceCrashThenRerun("--instance-id", "moi");
-        assertTrue(run.crashed().stdout().contains("avant sendOffsetsToTransaction"), run.crashed().describe());
-        Checker.Report report = run.report();
-        assertEquals(0, report.lost(), report.describe());
-        assertEquals(0, report.duplicated(), report.describe());
-    }
-
     /**
-     * The other crash point: the offsets are in the transaction, commitTransaction never called. With --instance-id and no
-     * --transactional-id, the relaunch derives the same transactional.id, and its initTransactions() aborts the dead one's
-     * transaction (output and offsets) at once.
+     * The copier's two crash points, side by side: before sendOffsetsToTransaction (the default), and with the offsets in
+     * the transaction but commitTransaction never called. The second runs with --instance-id and no --transactional-id:
+     * the relaunch derives the same transactional.id, and its initTransactions() aborts the dead one's transaction
+     * (output and offsets) at once. Either way the output holds each record once.
      */
     @Test
-    void exactlyOnceConsumer_crashAfterSendOffsetsBeforeCommit_outputHasNoLossNoDuplicate_relaunchKeepsItsTransactionalId() {
-        CrashRerun run = exactlyOnceCrashThenRerun(List.of("--instance-id", "moi"), List.of("--crash-point", "avant-commit"));
-        assertTrue(run.crashed().stdout().contains("après sendOffsetsToTransaction (offsets envoyés), avant commitTransaction"),
-                run.crashed().describe());
-        assertEquals(transactionalId(run.crashed()), transactionalId(run.rerun()), "même --instance-id, même transactional.id");
-        assertEquals(0, run.report().lost(), run.report().describe());
-        assertEquals(0, run.report().duplicated(), run.report().describe());
+    void exactlyOnceConsumer_crashBeforeSendOffsets_orBeforeCommit_outputHasNoLossNoDuplicate() {
+        var beforeOffsets = java.util.concurrent.CompletableFuture.supplyAsync(() -> exactlyOnceCrashThenRerun("--instance-id", "moi"));
+        var beforeCommit = java.util.concurrent.CompletableFuture.supplyAsync(() -> exactlyOnceCrashThenRerun(
+                List.of("--instance-id", "moi"), List.of("--crash-point", "avant-commit")));
+        CrashRerun offsets = beforeOffsets.join();
+        assertTrue(offsets.crashed().stdout().contains("avant sendOffsetsToTransaction"), offsets.crashed().describe());
+        assertEquals(0, offsets.report().lost(), "avant-offsets : " + offsets.report().describe());
+        assertEquals(0, offsets.report().duplicated(), "avant-offsets : " + offsets.report().describe());
+        CrashRerun commit = beforeCommit.join();
+        assertTrue(commit.crashed().stdout().contains("après sendOffsetsToTransaction (offsets envoyés), avant commitTransaction"),
+                commit.crashed().describe());
+        assertEquals(transactionalId(commit.crashed()), transactionalId(commit.rerun()), "même --instance-id, même transactional.id");
+        assertEquals(0, commit.report().lost(), "avant-commit : " + commit.report().describe());
+        assertEquals(0, commit.report().duplicated(), "avant-commit : " + commit.report().describe());
     }
 
     /** ConsumerExactlyOnce crashed on its 5th record, then relaunched: what its output topic holds (read_committed). */
