@@ -8,6 +8,12 @@ import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.clients.producer.*;
 import org.apache.kafka.common.*;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.ApplicationRecoverableException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TransactionAbortableException;
 import org.apache.kafka.common.serialization.*;
 import java.net.http.*;
 import java.time.*;
@@ -131,12 +137,79 @@ class Kit {
      * Le consommateur n'envoie plus rien : enable.auto.commit=false, donc rien n'est validé, et avec group.instance.id
      * il ne quitte pas le groupe (c'est l'instance suivante, même identité, qui prend sa place).
      * Le producteur transactionnel est fermé avec Duration.ZERO : rien n'est envoyé, sa transaction reste ouverte
-     * (close() sans délai l'aurait avortée proprement, ce qu'un mort ne fait pas).
+     * (un close() ordinaire, qui attend, l'aurait avortée proprement ; un mort ne le fait pas).
      */
     static void crash(String where, KafkaConsumer<?, ?> consumer, KafkaProducer<?, ?> producer) {
         System.out.println("CRASH simulé " + where);
         if (producer != null) producer.close(Duration.ZERO);
         if (consumer != null) consumer.close(Duration.ZERO);
+    }
+
+    // ---- erreurs des transactions (KIP-1050) : ce bloc est le même dans chaque fichier exactly-once ----------
+
+    /**
+     * What to do when a transactional call throws, by Kafka's categories (KIP-1050, kafka-clients 4.4). The same class,
+     * word for word, in ProducerExactlyOnce, ConsumerExactlyOnce, ZombieFencing and notebooks/shared.jsh.
+     */
+    static final class Transactions {
+        enum Action {
+            /** commitTransaction a expiré : la validation est peut-être en cours, on la rappelle. */
+            RETRY,
+            /** erreur avortable : abortTransaction(), puis on recommence le lot (ou on le relit). */
+            ABORT,
+            /** écarté ou fatal : on ferme le producteur et on s'arrête, SANS abortTransaction() (il échouerait). */
+            STOP
+        }
+
+        /**
+         * The category of {@code error}, read along its cause chain: a producer already in an error state throws a
+         * KafkaException whose cause is the real error. {@code committing}: thrown by commitTransaction.
+         */
+        static Action decide(Throwable error, boolean committing) {
+            // un délai dépassé sur commitTransaction : le contrat de Kafka est de la rappeler (un abort, là, échouerait)
+            if (committing && error instanceof TimeoutException) return Action.RETRY;
+            for (Throwable t = error; t != null; t = t.getCause()) {
+                // écarté : une autre instance a pris notre transactional.id (ProducerFenced, InvalidProducerEpoch) ou
+                // notre group.instance.id (FencedInstanceId) ; à nous de nous arrêter (un service relancerait tout)
+                if (t instanceof ApplicationRecoverableException) return Action.STOP;
+                // configuration : droits refusés, broker trop ancien ; un nouvel essai n'y changerait rien
+                if (t instanceof InvalidConfigurationException) return Action.STOP;
+                // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
+                if (t instanceof InvalidTxnStateException) return Action.STOP;
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
+                if (t instanceof TransactionAbortableException) return Action.ABORT;
+            }
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
+            return error instanceof KafkaException ? Action.ABORT : Action.STOP;
+        }
+
+        /** commitTransaction, called again when it times out; after 5 tries, stops without abortTransaction. */
+        static void commit(Producer<?, ?> producer) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    producer.commitTransaction();
+                    return;
+                } catch (KafkaException e) {
+                    if (decide(e, true) != Action.RETRY) throw e;
+                    if (attempt == 5) {
+                        throw new IllegalStateException("commitTransaction a expiré 5 fois, on s'arrête sans avorter : le coordinateur "
+                                + "termine seul la transaction (validée s'il a enregistré la demande, sinon avortée au bout de "
+                                + "transaction.timeout.ms)");
+                    }
+                    System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
+                }
+            }
+        }
+
+        /** The real error (the first ApiException along the cause chain), in French for a fencing or a configuration error. */
+        static String why(Throwable error) {
+            Throwable t = error;
+            while (t.getCause() != null && !(t instanceof ApiException)) t = t.getCause();
+            String cause = t.getClass().getSimpleName() + " : " + t.getMessage();
+            return t instanceof ApplicationRecoverableException ? "une autre instance a pris notre place, nous sommes le zombie (" + cause + ")"
+                    : t instanceof InvalidConfigurationException ? "le broker refuse notre configuration : droits, version, nom de topic… ("
+                    + cause + ")" : cause;
+        }
     }
 
     // ---- Le labo (docs/LABO.md) -----------------------------------------------------------------------------

@@ -6,15 +6,16 @@
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.ApplicationRecoverableException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.TransactionAbortableException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,8 +37,8 @@ import java.util.stream.Collectors;
 /**
  * PRODUCTEUR EXACTLY-ONCE : « exactement une fois », avec idempotence et transactions.
  *
- * Garantie : ni perte ni doublon, pendant une session du producteur. Les réessais sont dédoublonnés par
- * le broker (idempotence : chaque lot porte un numéro de séquence), et chaque transaction est atomique :
+ * Garantie : ni perte ni doublon, pendant une session du producteur. Les nouveaux essais sont dédoublonnés
+ * par le broker (idempotence : chaque lot porte un numéro de séquence), et chaque transaction est atomique :
  * tout le lot devient visible (commitTransaction) ou rien (abortTransaction, ou crash au milieu).
  * Ce qui peut mal tourner : un consommateur en read_uncommitted voit quand même les lots avortés ;
  * il faut isolation.level=read_committed côté lecture. Et l'exactly-once s'arrête où s'arrête la
@@ -94,7 +95,7 @@ public class ProducerExactlyOnce implements Callable<Integer> {
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         // acks=all : confirmations complètes (durabilité côté cluster)
         config.put(ProducerConfig.ACKS_CONFIG, "all");
-        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les réessais déjà écrits
+        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les nouveaux essais déjà écrits
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // retries très élevé + idempotence + acks=all = tolérance aux pannes sans doublons,
         // jusqu'à expiration de delivery.timeout.ms
@@ -118,7 +119,6 @@ public class ProducerExactlyOnce implements Callable<Integer> {
 
         List<Integer> acked = new ArrayList<>();
         List<Integer> aborted = new ArrayList<>();
-        List<Integer> failed = new ArrayList<>();
         int sent = 0;
         KafkaProducer<String, String> producer = new KafkaProducer<>(config);
         Plumbing.onCtrlC(() -> { }, "la transaction en cours a été avortée");
@@ -132,8 +132,6 @@ public class ProducerExactlyOnce implements Callable<Integer> {
                 List<Integer> batch = new ArrayList<>();
                 for (; batch.size() < transactionSize && seq <= count; seq++) batch.add(seq);
                 boolean abort = abortEvery > 0 && transaction % abortEvery == 0;
-                // une erreur « avortable » (réseau, broker qui redémarre…) : on avorte et on recommence le même
-                // lot dans une nouvelle transaction ; rien de l'essai avorté ne sera visible en read_committed
                 for (int attempt = 1; ; attempt++) {
                     try {
                         if (sendTransaction(producer, transaction, batch, abort)) {
@@ -143,18 +141,29 @@ public class ProducerExactlyOnce implements Callable<Integer> {
                         }
                         sent += batch.size();
                         break;
-                    } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
-                             | AuthorizationException | UnsupportedVersionException e) {
-                        // fatal : un autre producteur a pris notre transactional.id, ou l'état est irrécupérable
-                        throw new IllegalStateException("erreur fatale, le producteur s'arrête : " + e.getMessage());
                     } catch (KafkaException e) {
-                        producer.abortTransaction();
-                        System.out.println("transaction " + transaction + " avortée après une erreur (" + e.getMessage() + ")"
+                        if (Transactions.decide(e, false) == Transactions.Action.STOP) {
+                            // écarté (un autre producteur a pris notre transactional.id) ou fatal (droits, version du
+                            // broker) : abortTransaction() échouerait ; on ferme (finally) et on s'arrête, et l'étudiant
+                            // lit « Erreur : le producteur s'arrête… » avec le code 1. Un service de longue durée
+                            // recréerait le producteur et rappellerait initTransactions()
+                            throw new IllegalStateException("le producteur s'arrête, " + Transactions.why(e));
+                        }
+                        // avortable (nouveaux essais épuisés, séquence rompue, broker qui redémarre…) : on avorte et on recommence
+                        // le même lot dans une nouvelle transaction ; rien de l'essai avorté n'est visible en read_committed
+                        try {
+                            producer.abortTransaction();
+                        } catch (KafkaException abortFailed) {
+                            throw new IllegalStateException("l'avortement a échoué, le producteur s'arrête, " + Transactions.why(abortFailed));
+                        }
+                        System.out.println("transaction " + transaction + " avortée après une erreur (" + Transactions.why(e) + ")"
                                 + (attempt < 5 ? ", on recommence le lot" : ""));
                         if (attempt == 5) {
-                            failed.addAll(batch);
-                            sent += batch.size();
-                            break;
+                            // exactly-once ne laisse pas de trou : plutôt que de passer au lot suivant sans celui-ci, on
+                            // s'arrête ; l'étudiant lit « Erreur : la transaction … a échoué 5 fois… », code 1
+                            throw new IllegalStateException("la transaction " + transaction + " a échoué 5 fois : le producteur "
+                                    + "s'arrête là, sans passer au lot suivant (exactly-once ne laisse pas de trou) ; messages "
+                                    + runId + "-" + batch.get(0) + " à " + runId + "-" + batch.get(batch.size() - 1) + " jamais validés");
                         }
                     }
                 }
@@ -162,14 +171,14 @@ public class ProducerExactlyOnce implements Callable<Integer> {
         } finally {
             producer.close();
         }
-        System.out.printf("--- Résumé (producteur exactly-once) --- envoyés : %d, validés : %d, avortés : %d, en échec : %d%n",
-                sent, acked.size(), aborted.size(), failed.size());
+        System.out.printf("--- Résumé (producteur exactly-once) --- envoyés : %d, validés : %d, avortés : %d%n",
+                sent, acked.size(), aborted.size());
         // les valeurs que le client a vraiment utilisées (celles du cours, ou celles de --config)
         String settings = Plumbing.effective(config);
         System.out.println("réglages effectifs : " + settings);
         System.out.println("RESUME role=producer semantic=exactly-once topic=" + topic + " run=" + runId + " sent=" + sent
-                + " acked=" + acked.size() + " failed=" + failed.size() + " failedSeqs=" + Plumbing.join(failed)
-                + " abortedSeqs=" + Plumbing.join(aborted)
+                // failed : toujours 0, un lot qui échoue arrête le producteur (voir plus haut)
+                + " acked=" + acked.size() + " failed=0 failedSeqs= abortedSeqs=" + Plumbing.join(aborted)
                 + " " + settings);
         return 0;
     }
@@ -202,21 +211,80 @@ public class ProducerExactlyOnce implements Callable<Integer> {
             System.out.println("transaction " + transaction + " AVORTÉE : " + batch.size() + " messages invisibles en read_committed");
             return !Plumbing.stopping();
         }
-        // 3a) commitTransaction : tout le lot devient visible d'un coup ; s'il expire, la validation est peut-être
-        // en cours : le contrat de Kafka est de le rappeler (un abortTransaction, là, échouerait)
-        for (int attempt = 1; ; attempt++) {
-            try {
-                producer.commitTransaction();
-                break;
-            } catch (TimeoutException e) {
-                if (attempt == 5) throw e;
-                System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
-            }
-        }
+        // 3a) commitTransaction : tout le lot devient visible d'un coup ; s'il expire, la validation est peut-être en
+        // cours : le contrat de Kafka est de le rappeler (Transactions.commit, plus bas)
+        Transactions.commit(producer);
         System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
         // un crash ici : le lot est validé, mais une relance partie du début ne le sait pas et le renverra
         if (transaction == crashAfterCommit) Plumbing.crash("juste après la validation de la transaction " + transaction);
         return true;
+    }
+
+    // ---- erreurs des transactions (KIP-1050) : ce bloc est le même dans chaque fichier exactly-once ----------
+
+    /**
+     * What to do when a transactional call throws, by Kafka's categories (KIP-1050, kafka-clients 4.4). The same class,
+     * word for word, in ProducerExactlyOnce, ConsumerExactlyOnce, ZombieFencing and notebooks/shared.jsh.
+     */
+    static final class Transactions {
+        enum Action {
+            /** commitTransaction a expiré : la validation est peut-être en cours, on la rappelle. */
+            RETRY,
+            /** erreur avortable : abortTransaction(), puis on recommence le lot (ou on le relit). */
+            ABORT,
+            /** écarté ou fatal : on ferme le producteur et on s'arrête, SANS abortTransaction() (il échouerait). */
+            STOP
+        }
+
+        /**
+         * The category of {@code error}, read along its cause chain: a producer already in an error state throws a
+         * KafkaException whose cause is the real error. {@code committing}: thrown by commitTransaction.
+         */
+        static Action decide(Throwable error, boolean committing) {
+            // un délai dépassé sur commitTransaction : le contrat de Kafka est de la rappeler (un abort, là, échouerait)
+            if (committing && error instanceof TimeoutException) return Action.RETRY;
+            for (Throwable t = error; t != null; t = t.getCause()) {
+                // écarté : une autre instance a pris notre transactional.id (ProducerFenced, InvalidProducerEpoch) ou
+                // notre group.instance.id (FencedInstanceId) ; à nous de nous arrêter (un service relancerait tout)
+                if (t instanceof ApplicationRecoverableException) return Action.STOP;
+                // configuration : droits refusés, broker trop ancien ; un nouvel essai n'y changerait rien
+                if (t instanceof InvalidConfigurationException) return Action.STOP;
+                // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
+                if (t instanceof InvalidTxnStateException) return Action.STOP;
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
+                if (t instanceof TransactionAbortableException) return Action.ABORT;
+            }
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
+            return error instanceof KafkaException ? Action.ABORT : Action.STOP;
+        }
+
+        /** commitTransaction, called again when it times out; after 5 tries, stops without abortTransaction. */
+        static void commit(Producer<?, ?> producer) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    producer.commitTransaction();
+                    return;
+                } catch (KafkaException e) {
+                    if (decide(e, true) != Action.RETRY) throw e;
+                    if (attempt == 5) {
+                        throw new IllegalStateException("commitTransaction a expiré 5 fois, on s'arrête sans avorter : le coordinateur "
+                                + "termine seul la transaction (validée s'il a enregistré la demande, sinon avortée au bout de "
+                                + "transaction.timeout.ms)");
+                    }
+                    System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
+                }
+            }
+        }
+
+        /** The real error (the first ApiException along the cause chain), in French for a fencing or a configuration error. */
+        static String why(Throwable error) {
+            Throwable t = error;
+            while (t.getCause() != null && !(t instanceof ApiException)) t = t.getCause();
+            String cause = t.getClass().getSimpleName() + " : " + t.getMessage();
+            return t instanceof ApplicationRecoverableException ? "une autre instance a pris notre place, nous sommes le zombie (" + cause + ")"
+                    : t instanceof InvalidConfigurationException ? "le broker refuse notre configuration : droits, version, nom de topic… ("
+                    + cause + ")" : cause;
+        }
     }
 
     // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------

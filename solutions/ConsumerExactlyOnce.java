@@ -15,16 +15,16 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.FencedInstanceIdException;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.ApplicationRecoverableException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.TransactionAbortableException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -56,8 +56,12 @@ import java.util.stream.Collectors;
  * en read_committed, contient chaque message exactement une fois.
  * Attention : seul ce qui est écrit dans Kafka est « exactly-once ». Un effet de bord hors de Kafka
  * (ici l'affichage) peut, lui, être rejoué après un crash.
- * À observer : --crash-after 5 puis relance : la ligne du message 5 s'affiche deux fois, mais le
- * topic de sortie (en read_committed) ne l'a qu'une fois.
+ * À observer : --crash-after 5 puis relance : les lignes du lot lu par le poll() qui contenait le message 5
+ * s'affichent deux fois (la relance relit tout le lot, depuis le dernier offset validé), mais le topic de
+ * sortie (en read_committed) n'a chaque message qu'une fois. --crash-point avant-commit : le crash vient après
+ * sendOffsetsToTransaction, juste avant commitTransaction ; même résultat.
+ * Deux consommateurs lancés avec les mêmes options se partagent les partitions du groupe : chacun a son
+ * transactional.id (voir --transactional-id).
  */
 @Command(name = "ConsumerExactlyOnce", mixinStandardHelpOptions = true, version = "kafka-clients 4.4.0",
         description = "Consommateur exactly-once : lecture read_committed, sortie et offsets dans la même transaction.")
@@ -77,16 +81,19 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
     int max;
     @Option(names = "--idle-ms", defaultValue = "3000", description = "S'arrête après ce silence, en ms (défaut : ${DEFAULT-VALUE}).")
     long idleMs;
-    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal sur le N-ième message : après l'écriture en sortie et l'envoi des offsets, avant commitTransaction.")
+    @Option(names = "--crash-after", defaultValue = "0", description = "Crash brutal sur le N-ième message, au point --crash-point.")
     int crashAfter;
+    @Option(names = "--crash-point", defaultValue = "avant-offsets", description = "Où tombe le crash : avant-offsets (sortie "
+            + "écrite, avant sendOffsetsToTransaction) ou avant-commit (offsets envoyés, avant commitTransaction) (défaut : ${DEFAULT-VALUE}).")
+    String crashPoint;
     @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
     Path configFile;
     @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
     boolean[] verbose = new boolean[0];
     @Option(names = "--output-topic", description = "Topic de sortie (défaut : <topic>-sortie).")
     String outputTopic;
-    @Option(names = "--transactional-id", defaultValue = "txn-consumer-g-exactly-once",
-            description = "Identifiant transactionnel, unique et stable pour cette appli (défaut : ${DEFAULT-VALUE}).")
+    @Option(names = "--transactional-id", description = "Identifiant transactionnel de CETTE instance (défaut : txn-<groupe>-<instance-id> "
+            + "avec --instance-id, sinon txn-<groupe>-<6 caractères tirés à chaque lancement>).")
     String transactionalId;
 
     public static void main(String... args) {
@@ -95,6 +102,9 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!List.of("avant-offsets", "avant-commit").contains(crashPoint)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--crash-point vaut avant-offsets ou avant-commit (reçu : " + crashPoint + ")");
+        }
         Plumbing.logLevel(verbose);
         Properties config = new Properties();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -120,6 +130,16 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
         // (enable.idempotence est implicite quand transactional.id est défini)
         Properties producerConfig = new Properties();
         producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        // transactional.id : un par INSTANCE, pas un pour l'appli. Depuis Kafka 2.5 (KIP-447), un zombie de ce
+        // consommateur est écarté par le groupe : sendOffsetsToTransaction porte groupMetadata() (génération, membre),
+        // et le coordinateur du groupe refuse les offsets d'un membre dont les partitions sont passées à un autre. Un
+        // identifiant commun à toutes les instances ferait l'inverse : la deuxième lancée écarterait la première
+        // (initTransactions), au lieu de partager les partitions avec elle. Avec --instance-id, il en découle et ne
+        // change pas d'un lancement à l'autre : la relance avorte aussitôt la transaction que l'instance morte a
+        // laissée ouverte. Sans, il est tiré à chaque lancement : c'est le coordinateur qui avorte cette transaction,
+        // au bout de transaction.timeout.ms (et la relance attend jusque-là les offsets que la transaction portait)
+        String instance = randomRunId();
+        if (transactionalId == null) transactionalId = "txn-" + group + "-" + (instanceId != null ? instanceId : instance);
         producerConfig.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         // transaction.timeout.ms : si ce processus meurt en pleine transaction et n'est pas relancé, le
         // coordinateur l'avorte au bout de ce délai ; jusque-là, les lecteurs read_committed attendent
@@ -132,6 +152,7 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
         Plumbing.merge(producerConfig, configFile);
         if (outputTopic == null) outputTopic = topic + "-sortie";
         KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig);
+        System.out.println("transactional.id de cette instance : " + transactionalId);
         // obligatoire avant toute transaction : écarte une éventuelle instance précédente (son époque est dépassée) et
         // termine sa transaction : validée si son commit était déjà demandé, avortée si elle était encore ouverte
         producer.initTransactions();
@@ -139,7 +160,6 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
         int processed = 0;
         int committed = 0;
         int transactions = 0;
-        String instance = randomRunId();
         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
         Plumbing.onCtrlC(consumer::wakeup, "consommateur fermé proprement");
         IdleClock idle = new IdleClock(idleMs);
@@ -167,32 +187,44 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
                         next.put(new TopicPartition(msg.topic(), msg.partition()), new OffsetAndMetadata(msg.offset() + 1));
                         inTransaction++;
                         if (processed + inTransaction == crashAfter) {
-                            producer.flush();
-                            Plumbing.crash("après l'écriture en sortie de l'offset " + msg.offset() + ", avant commitTransaction");
+                            producer.flush(); // la sortie est dans le log, la transaction reste ouverte
+                            if (crashPoint.equals("avant-offsets")) {
+                                Plumbing.crash("après l'écriture en sortie de l'offset " + msg.offset() + ", avant sendOffsetsToTransaction");
+                            }
+                            break; // avant-commit : le lot s'arrête à ce message, dont l'offset part dans la transaction
                         }
                     }
                     // --- VALIDATION EXACTLY-ONCE : les offsets voyagent DANS la transaction ---
                     producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
-                    // atomicité : sortie + offsets validés ensemble, ou rien
-                    commit(producer);
+                    if (processed + inTransaction == crashAfter) {
+                        Plumbing.crash("après sendOffsetsToTransaction (offsets envoyés), avant commitTransaction");
+                    }
+                    // atomicité : sortie + offsets validés ensemble, ou rien ; rappelée si elle expire
+                    Transactions.commit(producer);
                     processed += inTransaction;
                     committed += inTransaction;
                     System.out.println("transaction " + txn + " validée : " + inTransaction + " message(s)");
-                } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
-                         | AuthorizationException | UnsupportedVersionException | FencedInstanceIdException e) {
-                    // fatal : un autre processus a repris notre transactional.id (nous sommes le zombie),
-                    // ou l'état est irrécupérable ; on ferme tout et on s'arrête
-                    throw new IllegalStateException("erreur fatale, le consommateur s'arrête : " + e.getMessage());
                 } catch (KafkaException e) {
-                    // autre erreur : on avorte, puis on revient aux derniers offsets validés pour relire le lot
+                    // écarté ou fatal : pas d'abortTransaction(), on passe au catch du dessous, qui arrête tout
+                    if (Transactions.decide(e, false) == Transactions.Action.STOP) throw e;
+                    // avortable (TransactionAbortableException, délai dépassé sur sendOffsetsToTransaction, séquence
+                    // rompue…) : on avorte, puis on revient aux derniers offsets validés pour relire le lot ; l'étudiant
+                    // lit « transaction … AVORTÉE après une erreur (…), relecture du lot », et le lot est recopié
                     producer.abortTransaction();
-                    System.out.println("transaction " + txn + " AVORTÉE après une erreur (" + e.getMessage() + "), relecture du lot");
+                    System.out.println("transaction " + txn + " AVORTÉE après une erreur (" + Transactions.why(e) + "), relecture du lot");
                     rewindToCommitted(consumer);
                     idle.touch(); // l'avortement a pu prendre du temps : ce n'est pas du silence
                 }
             }
         } catch (WakeupException e) {
             // Ctrl-C : poll() a été réveillé, on ferme proprement
+        } catch (KafkaException e) {
+            // écarté (une autre instance a pris notre transactional.id ou notre --instance-id : ProducerFenced,
+            // InvalidProducerEpoch, FencedInstanceId), fatal (droits, version du broker), ou un avortement qui a
+            // échoué : on ferme tout (finally) et on s'arrête ; l'étudiant lit « Erreur : le consommateur s'arrête… »,
+            // code 1. Un service de longue durée recréerait le producteur et le consommateur, puis rappellerait
+            // initTransactions() ; la transaction ouverte est avortée par le coordinateur, rien d'elle n'est visible
+            throw new IllegalStateException("le consommateur s'arrête, " + Transactions.why(e));
         } finally {
             consumer.close();
             producer.close();
@@ -205,22 +237,6 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
                 + " processed=" + processed + " committed=" + committed + " output=" + outputTopic
                 + " " + settings);
         return 0;
-    }
-
-    /**
-     * commitTransaction, retried on a timeout: Kafka's contract is that the commit may still be under way, and
-     * that calling it again finishes it (an abort there would throw).
-     */
-    static void commit(KafkaProducer<String, String> producer) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                producer.commitTransaction();
-                return;
-            } catch (TimeoutException e) {
-                if (attempt == 5) throw e;
-                System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
-            }
-        }
     }
 
     /** Goes back to the last committed offsets, so that an aborted transaction's input is read again. */
@@ -254,6 +270,73 @@ public class ConsumerExactlyOnce implements Callable<Integer> {
             touch();
         }
         @Override public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
+    }
+
+    // ---- erreurs des transactions (KIP-1050) : ce bloc est le même dans chaque fichier exactly-once ----------
+
+    /**
+     * What to do when a transactional call throws, by Kafka's categories (KIP-1050, kafka-clients 4.4). The same class,
+     * word for word, in ProducerExactlyOnce, ConsumerExactlyOnce, ZombieFencing and notebooks/shared.jsh.
+     */
+    static final class Transactions {
+        enum Action {
+            /** commitTransaction a expiré : la validation est peut-être en cours, on la rappelle. */
+            RETRY,
+            /** erreur avortable : abortTransaction(), puis on recommence le lot (ou on le relit). */
+            ABORT,
+            /** écarté ou fatal : on ferme le producteur et on s'arrête, SANS abortTransaction() (il échouerait). */
+            STOP
+        }
+
+        /**
+         * The category of {@code error}, read along its cause chain: a producer already in an error state throws a
+         * KafkaException whose cause is the real error. {@code committing}: thrown by commitTransaction.
+         */
+        static Action decide(Throwable error, boolean committing) {
+            // un délai dépassé sur commitTransaction : le contrat de Kafka est de la rappeler (un abort, là, échouerait)
+            if (committing && error instanceof TimeoutException) return Action.RETRY;
+            for (Throwable t = error; t != null; t = t.getCause()) {
+                // écarté : une autre instance a pris notre transactional.id (ProducerFenced, InvalidProducerEpoch) ou
+                // notre group.instance.id (FencedInstanceId) ; à nous de nous arrêter (un service relancerait tout)
+                if (t instanceof ApplicationRecoverableException) return Action.STOP;
+                // configuration : droits refusés, broker trop ancien ; un nouvel essai n'y changerait rien
+                if (t instanceof InvalidConfigurationException) return Action.STOP;
+                // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
+                if (t instanceof InvalidTxnStateException) return Action.STOP;
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
+                if (t instanceof TransactionAbortableException) return Action.ABORT;
+            }
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
+            return error instanceof KafkaException ? Action.ABORT : Action.STOP;
+        }
+
+        /** commitTransaction, called again when it times out; after 5 tries, stops without abortTransaction. */
+        static void commit(Producer<?, ?> producer) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    producer.commitTransaction();
+                    return;
+                } catch (KafkaException e) {
+                    if (decide(e, true) != Action.RETRY) throw e;
+                    if (attempt == 5) {
+                        throw new IllegalStateException("commitTransaction a expiré 5 fois, on s'arrête sans avorter : le coordinateur "
+                                + "termine seul la transaction (validée s'il a enregistré la demande, sinon avortée au bout de "
+                                + "transaction.timeout.ms)");
+                    }
+                    System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
+                }
+            }
+        }
+
+        /** The real error (the first ApiException along the cause chain), in French for a fencing or a configuration error. */
+        static String why(Throwable error) {
+            Throwable t = error;
+            while (t.getCause() != null && !(t instanceof ApiException)) t = t.getCause();
+            String cause = t.getClass().getSimpleName() + " : " + t.getMessage();
+            return t instanceof ApplicationRecoverableException ? "une autre instance a pris notre place, nous sommes le zombie (" + cause + ")"
+                    : t instanceof InvalidConfigurationException ? "le broker refuse notre configuration : droits, version, nom de topic… ("
+                    + cause + ")" : cause;
+        }
     }
 
     // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------

@@ -6,14 +6,16 @@
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.ApplicationRecoverableException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TransactionAbortableException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -39,7 +41,7 @@ import java.util.stream.Collectors;
  * d'écrire : c'est un « zombie ». Quand la nouvelle instance appelle initTransactions() avec le même
  * transactional.id, le coordinateur lui donne une époque plus haute que toutes celles de l'ancienne :
  * toute requête transactionnelle de l'ancienne, qui porte une époque dépassée, reçoit alors
- * ProducerFencedException. Elle ne doit PAS avorter ni réessayer : cette erreur est fatale, on ferme le
+ * ProducerFencedException. Elle ne doit ni avorter ni réessayer : cette erreur est fatale, on ferme le
  * producteur et on s'arrête. Sa transaction encore ouverte est avortée par le coordinateur ; rien d'elle
  * n'est visible en read_committed (une transaction dont elle avait déjà demandé le commit, elle, est
  * menée à terme : validée).
@@ -91,7 +93,7 @@ public class ZombieFencing implements Callable<Integer> {
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         // acks=all : confirmations complètes (durabilité côté cluster)
         config.put(ProducerConfig.ACKS_CONFIG, "all");
-        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les réessais déjà écrits
+        // enable.idempotence=true : requis pour l'exactly-once ; le broker écarte les nouveaux essais déjà écrits
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // retries très élevé + idempotence + acks=all = tolérance aux pannes sans doublons,
         // jusqu'à expiration de delivery.timeout.ms
@@ -148,32 +150,35 @@ public class ZombieFencing implements Callable<Integer> {
                         aborted.addAll(batch);
                         System.out.println("transaction " + transaction + " AVORTÉE : " + batch.size() + " messages invisibles en read_committed");
                     } else {
-                        // 3a) commitTransaction : tout le lot devient visible d'un coup
-                        producer.commitTransaction();
+                        // 3a) commitTransaction : tout le lot devient visible d'un coup (rappelée si elle expire)
+                        Transactions.commit(producer);
                         acked.addAll(batch);
                         System.out.println("transaction " + transaction + " validée : " + batch.size() + " messages");
                     }
-                } catch (ProducerFencedException | InvalidTxnStateException e) {
-                    // nous sommes le zombie : une autre instance a repris notre transactional.id. Fatal :
-                    // ni abortTransaction ni réessai, on ferme (finally) et on s'arrête. (Selon le moment,
-                    // le coordinateur répond PRODUCER_FENCED, ou INVALID_TXN_STATE s'il avorte déjà notre transaction.)
-                    fenced = zombie(transaction, batch, failed);
-                    break;
-                } catch (OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
-                    // fatal aussi : l'état du producteur est irrécupérable
-                    throw new IllegalStateException("erreur fatale, le producteur s'arrête : " + e.getMessage());
                 } catch (KafkaException e) {
-                    // une erreur « avortable » (ex. InvalidProducerEpochException) : on avorte... et c'est souvent
+                    if (Transactions.decide(e, false) == Transactions.Action.STOP) {
+                        // fatal sans être écarté (droits, version du broker) : « Erreur : le producteur s'arrête… », code 1
+                        if (!fencedBy(e)) throw new IllegalStateException("le producteur s'arrête, " + Transactions.why(e));
+                        // écarté : une autre instance a repris notre transactional.id (ProducerFencedException, ou
+                        // InvalidProducerEpochException quand c'est un envoi qui l'apprend ; InvalidTxnStateException
+                        // quand le coordinateur avorte déjà notre transaction). Nous sommes le zombie : ni
+                        // abortTransaction ni nouvel essai, on ferme (finally) et on s'arrête ; l'étudiant lit « ZOMBIE : … »
+                        fenced = zombie(transaction, batch, failed);
+                        break;
+                    }
+                    // avortable (TransactionAbortableException, séquence rompue…) : on avorte... et c'est parfois
                     // l'avortement lui-même qui révèle que nous avons été écartés
                     try {
                         producer.abortTransaction();
                     } catch (KafkaException abortFailed) {
-                        if (!fencedBy(abortFailed)) throw abortFailed;
-                        fenced = zombie(transaction, batch, failed);
-                        break;
+                        if (fencedBy(abortFailed)) {
+                            fenced = zombie(transaction, batch, failed);
+                            break;
+                        }
+                        throw new IllegalStateException("l'avortement a échoué, le producteur s'arrête, " + Transactions.why(abortFailed));
                     }
                     failed.addAll(batch);
-                    System.out.println("transaction " + transaction + " avortée après une erreur : " + e.getMessage());
+                    System.out.println("transaction " + transaction + " avortée après une erreur : " + Transactions.why(e));
                 }
             }
         } finally {
@@ -194,7 +199,7 @@ public class ZombieFencing implements Callable<Integer> {
     /** Was this error caused by our being fenced (possibly wrapped)? */
     static boolean fencedBy(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ProducerFencedException || t instanceof InvalidTxnStateException) return true;
+            if (t instanceof ApplicationRecoverableException || t instanceof InvalidTxnStateException) return true;
         }
         return false;
     }
@@ -205,6 +210,73 @@ public class ZombieFencing implements Callable<Integer> {
         System.out.println("ZOMBIE : une autre instance a repris le transactional.id « " + transactionalId
                 + " » ; on s'arrête (transaction " + transaction + " abandonnée)");
         return true;
+    }
+
+    // ---- erreurs des transactions (KIP-1050) : ce bloc est le même dans chaque fichier exactly-once ----------
+
+    /**
+     * What to do when a transactional call throws, by Kafka's categories (KIP-1050, kafka-clients 4.4). The same class,
+     * word for word, in ProducerExactlyOnce, ConsumerExactlyOnce, ZombieFencing and notebooks/shared.jsh.
+     */
+    static final class Transactions {
+        enum Action {
+            /** commitTransaction a expiré : la validation est peut-être en cours, on la rappelle. */
+            RETRY,
+            /** erreur avortable : abortTransaction(), puis on recommence le lot (ou on le relit). */
+            ABORT,
+            /** écarté ou fatal : on ferme le producteur et on s'arrête, SANS abortTransaction() (il échouerait). */
+            STOP
+        }
+
+        /**
+         * The category of {@code error}, read along its cause chain: a producer already in an error state throws a
+         * KafkaException whose cause is the real error. {@code committing}: thrown by commitTransaction.
+         */
+        static Action decide(Throwable error, boolean committing) {
+            // un délai dépassé sur commitTransaction : le contrat de Kafka est de la rappeler (un abort, là, échouerait)
+            if (committing && error instanceof TimeoutException) return Action.RETRY;
+            for (Throwable t = error; t != null; t = t.getCause()) {
+                // écarté : une autre instance a pris notre transactional.id (ProducerFenced, InvalidProducerEpoch) ou
+                // notre group.instance.id (FencedInstanceId) ; à nous de nous arrêter (un service relancerait tout)
+                if (t instanceof ApplicationRecoverableException) return Action.STOP;
+                // configuration : droits refusés, broker trop ancien ; un nouvel essai n'y changerait rien
+                if (t instanceof InvalidConfigurationException) return Action.STOP;
+                // le coordinateur a refusé notre transaction : le producteur est dans un état fatal
+                if (t instanceof InvalidTxnStateException) return Action.STOP;
+                // avortable : le producteur le sait lui-même (nouveaux essais épuisés, séquence rompue qu'il remet à zéro…)
+                if (t instanceof TransactionAbortableException) return Action.ABORT;
+            }
+            // toute autre erreur de Kafka (OutOfOrderSequence, délai dépassé ailleurs que sur le commit…) : avortable
+            return error instanceof KafkaException ? Action.ABORT : Action.STOP;
+        }
+
+        /** commitTransaction, called again when it times out; after 5 tries, stops without abortTransaction. */
+        static void commit(Producer<?, ?> producer) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    producer.commitTransaction();
+                    return;
+                } catch (KafkaException e) {
+                    if (decide(e, true) != Action.RETRY) throw e;
+                    if (attempt == 5) {
+                        throw new IllegalStateException("commitTransaction a expiré 5 fois, on s'arrête sans avorter : le coordinateur "
+                                + "termine seul la transaction (validée s'il a enregistré la demande, sinon avortée au bout de "
+                                + "transaction.timeout.ms)");
+                    }
+                    System.out.println("commitTransaction a expiré, nouvel essai (" + attempt + ")");
+                }
+            }
+        }
+
+        /** The real error (the first ApiException along the cause chain), in French for a fencing or a configuration error. */
+        static String why(Throwable error) {
+            Throwable t = error;
+            while (t.getCause() != null && !(t instanceof ApiException)) t = t.getCause();
+            String cause = t.getClass().getSimpleName() + " : " + t.getMessage();
+            return t instanceof ApplicationRecoverableException ? "une autre instance a pris notre place, nous sommes le zombie (" + cause + ")"
+                    : t instanceof InvalidConfigurationException ? "le broker refuse notre configuration : droits, version, nom de topic… ("
+                    + cause + ")" : cause;
+        }
     }
 
     // ---- plomberie (pas besoin de la lire pour le cours) -------------------------------------------

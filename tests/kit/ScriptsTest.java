@@ -128,7 +128,7 @@ class ScriptsTest {
             // the three side by side (each relaunch waits 10 s for the broker to declare the crashed member dead)
             var amoRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> crashThenRerun("ConsumerAtMostOnce", "--config", config.toString()));
             var aloRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> crashThenRerun("ConsumerAtLeastOnce", "--config", config.toString()));
-            var eosRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> exactlyOnceCrashThenRerun("--config", config.toString()));
+            var eosRun = java.util.concurrent.CompletableFuture.supplyAsync(() -> exactlyOnceCrashThenRerun("--config", config.toString()).report());
             CrashRerun amo = amoRun.join();
             assertEquals("consumer", amo.rerun().output().summary().get("group.protocol"), amo.rerun().describe());
             assertEquals(1, amo.report().lost(), "at-most-once : " + amo.report().describe());
@@ -148,15 +148,39 @@ class ScriptsTest {
     /** Two consumers started with the defaults in one group share a 2-partition topic: no fencing, nothing lost. */
     @Test
     void twoDefaultConsumers_oneGroup_splitTwoPartitions_withoutFencingOrLoss() throws Exception {
+        twoConsumersSplitTwoPartitions("ConsumerAtLeastOnce");
+    }
+
+    /**
+     * The exactly-once copier too, as the README says of every consumer: each instance has its own transactional.id
+     * (KIP-447), so that the second one's initTransactions() does not fence the first; the output holds each record once.
+     */
+    @Test
+    void twoDefaultExactlyOnceConsumers_oneGroup_splitTwoPartitions_outputHoldsEachRecordOnce() throws Exception {
+        Shared run = twoConsumersSplitTwoPartitions("ConsumerExactlyOnce");
+        Checker.Report output = Checker.checkProcessing(run.input(), KafkaFixture.readValues(KafkaFixture.bootstrap(), run.topic() + "-sortie", true));
+        assertEquals(0, output.lost(), "sortie : " + output.describe());
+        assertEquals(0, output.duplicated(), "sortie : " + output.describe());
+        assertEquals(2, run.runs().stream().map(ScriptsTest::transactionalId).distinct().count(), "un transactional.id par instance");
+    }
+
+    private record Shared(String topic, List<String> input, List<ScriptRunner.Result> runs) { }
+
+    /** Two instances of {@code script}, same options, on a 2-partition topic: each reads one partition, together everything once. */
+    private static Shared twoConsumersSplitTwoPartitions(String script) throws Exception {
         String topic = "partage-" + UUID.randomUUID().toString().substring(0, 8);
         kit.run.Topics.create(KafkaFixture.bootstrap(), topic, 2);
+        if (script.equals("ConsumerExactlyOnce")) KafkaFixture.createTopic(KafkaFixture.bootstrap(), topic + "-sortie");
         String group = "g-" + topic;
-        List<String> args = List.of("scripts/ConsumerAtLeastOnce.java", "-b", KafkaFixture.bootstrap(), "-t", topic, "-g", group,
+        List<String> args = List.of("scripts/" + script + ".java", "-b", KafkaFixture.bootstrap(), "-t", topic, "-g", group,
                 "--max", "10", "--idle-ms", "20000");
+        // built once before the two start: two JBang launches building the same changed script at once can break its jar
+        ScriptRunner.Result build = ScriptRunner.jbang(RUN_LIMIT, "build", "scripts/" + script + ".java");
+        assertEquals(0, build.exitCode(), build.describe());
         var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new)));
         var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> ScriptRunner.jbang(RUN_LIMIT, args.toArray(String[]::new)));
         // written once both members hold a partition each, so that neither can read it all alone
-        awaitMembersWithOnePartitionEach(group, 2);
+        awaitMembersWithOnePartitionEach(group, 2, List.of(first, second));
         List<String> input = new ArrayList<>();
         for (int partition = 0; partition < 2; partition++) {
             int p = partition;
@@ -166,7 +190,8 @@ class ScriptsTest {
         }
         List<String> processed = new ArrayList<>();
         Set<Integer> partitionsRead = new HashSet<>();
-        for (ScriptRunner.Result r : List.of(first.get(), second.get())) {
+        List<ScriptRunner.Result> runs = List.of(first.get(), second.get());
+        for (ScriptRunner.Result r : runs) {
             assertEquals(0, r.exitCode(), r.describe());
             assertFalse(r.stderr().contains("Fenced") || r.stderr().contains("Erreur"), "aucun consommateur écarté : " + r.describe());
             Set<Integer> own = new HashSet<>();
@@ -179,10 +204,21 @@ class ScriptsTest {
         Checker.Report report = Checker.checkProcessing(input, processed);
         assertEquals(0, report.lost(), report.describe());
         assertEquals(0, report.duplicated(), report.describe());
+        return new Shared(topic, input, runs);
     }
 
-    /** Waits (60 s at most) until the group has that many members, each assigned exactly one partition. */
-    private static void awaitMembersWithOnePartitionEach(String group, int members) throws Exception {
+    /** The transactional.id an exactly-once consumer says it uses, at start-up (printed before any crash). */
+    private static String transactionalId(ScriptRunner.Result r) {
+        return r.stdout().lines().filter(l -> l.startsWith("transactional.id de cette instance : ")).findFirst()
+                .map(l -> l.substring("transactional.id de cette instance : ".length())).orElseThrow(() -> new AssertionError(r.describe()));
+    }
+
+    /**
+     * Waits (60 s at most) until the group has that many members, each assigned exactly one partition; fails at once,
+     * with its output, if one of the {@code runs} ends first.
+     */
+    private static void awaitMembersWithOnePartitionEach(String group, int members,
+                                                         List<java.util.concurrent.CompletableFuture<ScriptRunner.Result>> runs) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                 kit.run.Topics.adminProps(KafkaFixture.bootstrap()))) {
@@ -194,41 +230,89 @@ class ScriptsTest {
                 } catch (java.util.concurrent.ExecutionException notYet) {
                     // the group does not exist until its first member joins
                 }
+                for (var run : runs) if (run.isDone()) throw new AssertionError("un consommateur s'est arrêté avant le partage : " + run.get().describe());
                 Thread.sleep(200);
             }
         }
         throw new AssertionError("le groupe " + group + " n'a pas eu " + members + " membres d'une partition chacun en 60 s");
     }
 
+    /**
+     * The copier's two crash points, side by side: before sendOffsetsToTransaction (the default), and with the offsets in
+     * the transaction but commitTransaction never called. The second runs with --instance-id and no --transactional-id:
+     * the relaunch derives the same transactional.id, and its initTransactions() aborts the dead one's transaction
+     * (output and offsets) at once. Either way the output holds each record once.
+     */
     @Test
-    void exactlyOnceConsumer_crashBeforeCommitTransaction_outputHasNoLossNoDuplicate() {
-        Checker.Report report = exactlyOnceCrashThenRerun("--instance-id", "moi");
-        assertEquals(0, report.lost(), report.describe());
-        assertEquals(0, report.duplicated(), report.describe());
+    void exactlyOnceConsumer_crashBeforeSendOffsets_orBeforeCommit_outputHasNoLossNoDuplicate() {
+        var beforeOffsets = java.util.concurrent.CompletableFuture.supplyAsync(() -> exactlyOnceCrashThenRerun("--instance-id", "moi"));
+        var beforeCommit = java.util.concurrent.CompletableFuture.supplyAsync(() -> exactlyOnceCrashThenRerun(
+                List.of("--instance-id", "moi"), List.of("--crash-point", "avant-commit")));
+        CrashRerun offsets = beforeOffsets.join();
+        assertTrue(offsets.crashed().stdout().contains("avant sendOffsetsToTransaction"), offsets.crashed().describe());
+        assertEquals(0, offsets.report().lost(), "avant-offsets : " + offsets.report().describe());
+        assertEquals(0, offsets.report().duplicated(), "avant-offsets : " + offsets.report().describe());
+        CrashRerun commit = beforeCommit.join();
+        assertTrue(commit.crashed().stdout().contains("après sendOffsetsToTransaction (offsets envoyés), avant commitTransaction"),
+                commit.crashed().describe());
+        assertEquals(transactionalId(commit.crashed()), transactionalId(commit.rerun()), "même --instance-id, même transactional.id");
+        assertEquals(0, commit.report().lost(), "avant-commit : " + commit.report().describe());
+        assertEquals(0, commit.report().duplicated(), "avant-commit : " + commit.report().describe());
     }
 
-    /** ConsumerExactlyOnce crashed before commitTransaction, then relaunched: what its output topic holds (read_committed). */
-    private static Checker.Report exactlyOnceCrashThenRerun(String... more) {
+    /** ConsumerExactlyOnce crashed on its 5th record, then relaunched: what its output topic holds (read_committed). */
+    private static CrashRerun exactlyOnceCrashThenRerun(String... more) {
         String topic = KafkaFixture.newTopic("eos-in");
+        List<String> both = new ArrayList<>(List.of("--transactional-id", "tx-" + topic));
+        both.addAll(List.of(more));
+        return exactlyOnceCrashThenRerun(topic, both, List.of());
+    }
+
+    private static CrashRerun exactlyOnceCrashThenRerun(List<String> both, List<String> crashOnly) {
+        return exactlyOnceCrashThenRerun(KafkaFixture.newTopic("eos-in"), both, crashOnly);
+    }
+
+    /** {@code both}: arguments of the crashed run and of its relaunch; {@code crashOnly}: of the crashed run alone. */
+    private static CrashRerun exactlyOnceCrashThenRerun(String topic, List<String> both, List<String> crashOnly) {
         String output = topic + "-sortie";
         KafkaFixture.createTopic(KafkaFixture.bootstrap(), output);
         List<String> input = fill(topic, 10);
         String group = "g-" + topic;
-        String txId = "tx-" + topic;
-        List<String> both = new ArrayList<>(List.of("--output-topic", output, "--transactional-id", txId));
-        both.addAll(List.of(more));
-        List<String> crash = new ArrayList<>(both);
+        List<String> rerunArgs = new ArrayList<>(List.of("--output-topic", output));
+        rerunArgs.addAll(both);
+        List<String> crash = new ArrayList<>(rerunArgs);
+        crash.addAll(crashOnly);
         crash.addAll(List.of("--crash-after", "5"));
         ScriptRunner.Result crashed = consumer("ConsumerExactlyOnce", topic, group, crash.toArray(String[]::new));
         assertEquals(137, crashed.exitCode(), crashed.describe());
         assertTrue(crashed.output().crashed(), crashed.describe());
-        ScriptRunner.Result rerun = consumer("ConsumerExactlyOnce", topic, group, both.toArray(String[]::new));
+        ScriptRunner.Result rerun = consumer("ConsumerExactlyOnce", topic, group, rerunArgs.toArray(String[]::new));
         assertEquals(0, rerun.exitCode(), rerun.describe());
-        // the side effect outside Kafka (the printed line) did happen twice: that is the lesson's caveat
+        // the side effect outside Kafka (the printed line) did happen twice, for every record of the poll batch that held
+        // the 5th: the relaunch reads the whole batch again from the last committed offset. That is the lesson's caveat
         List<String> printed = new ArrayList<>(crashed.output().values());
         printed.addAll(rerun.output().values());
-        assertTrue(Checker.checkProcessing(input, printed).duplicated() >= 1, "la ligne du message 5 est affichée deux fois");
-        return Checker.checkProcessing(input, KafkaFixture.readValues(KafkaFixture.bootstrap(), output, true));
+        assertTrue(Checker.checkProcessing(input, printed).duplicated() >= 1, "les lignes du lot du message 5 sont affichées deux fois");
+        return new CrashRerun(crashed, rerun, Checker.checkProcessing(input, KafkaFixture.readValues(KafkaFixture.bootstrap(), output, true)));
+    }
+
+    /**
+     * An exactly-once producer whose transaction fails 5 times over (every record bigger than max.request.size=10, an
+     * abortable error) stops there, code 1, in French: it does not go on to the next batch and leave a gap behind.
+     */
+    @Test
+    void exactlyOnceProducer_transactionFailingFiveTimes_stopsWithCode1_insteadOfLeavingAGap() throws Exception {
+        String topic = KafkaFixture.newTopic("eos-echec");
+        Path tooSmall = Files.createTempFile("petit", ".properties");
+        Files.writeString(tooSmall, "max.request.size=10\n");
+        ScriptRunner.Result r = script("ProducerExactlyOnce", "-t", topic, "--count", "4", "--transaction-size", "2",
+                "--run-id", "trou", "--transactional-id", "tx-" + topic, "--config", tooSmall.toString());
+        Files.deleteIfExists(tooSmall);
+        assertEquals(1, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("Erreur : la transaction 1 a échoué 5 fois") && r.stderr().contains("pas de trou"), r.describe());
+        assertFalse(r.stderr().contains("\tat "), "pas de trace de pile : " + r.describe());
+        assertFalse(r.stdout().contains("(transaction 2)"), "aucun envoi du lot suivant : " + r.describe());
+        assertEquals(List.of(), KafkaFixture.readValues(KafkaFixture.bootstrap(), topic, true), "rien de validé");
     }
 
     @Test

@@ -63,7 +63,7 @@ class GradeTest {
                 "config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, \"read_committed\");", "config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, \"read_uncommitted\");");
         mistake("offsets-hors-transaction", "ConsumerExactlyOnce",
                 "producer.sendOffsetsToTransaction(next, consumer.groupMetadata());", "",
-                "                    commit(producer);\n", "                    commit(producer);\n                    consumer.commitSync(next);\n");
+                "                    Transactions.commit(producer);\n", "                    Transactions.commit(producer);\n                    consumer.commitSync(next);\n");
         mistake("sans-relecture", "ConsumerExactlyOnce",
                 "                    rewindToCommitted(consumer);\n", "");
         // the same mistake in a program that ignores --config (its producer keeps max.block.ms=10 s): the grader's quick
@@ -92,11 +92,11 @@ class GradeTest {
                 "                    // 2) commit\n",
                 "                    Files.writeString(store, id + \"\\n\", StandardOpenOption.APPEND, StandardOpenOption.SYNC);\n                    // 2) commit\n");
         mistake("zombie-qui-plante", "ZombieFencing",
-                "                    fenced = zombie(transaction, batch, failed);\n                    break;\n                } catch (OutOfOrder",
-                "                    throw e;\n                } catch (OutOfOrder",
+                "                        fenced = zombie(transaction, batch, failed);\n                        break;\n                    }\n                    // avortable",
+                "                        throw e;\n                    }\n                    // avortable",
                 // the fence can also surface when aborting after another error: the zombie crashes there too
-                "                        if (!fencedBy(abortFailed)) throw abortFailed;\n                        fenced = zombie(transaction, batch, failed);\n                        break;\n",
-                "                        throw abortFailed;\n");
+                "                        if (fencedBy(abortFailed)) {\n                            fenced = zombie(transaction, batch, failed);\n                            break;\n                        }\n",
+                "");
         // submissions that can't be run as they should
         write("ne-compile-pas", "ConsumerAtMostOnce.java", "public class ConsumerAtMostOnce { void f() { int x = \"texte\"; } }");
         write("boucle-infinie", "ProducerAtMostOnce.java", javaMain("ProducerAtMostOnce", "while (true) Thread.sleep(1000);"));

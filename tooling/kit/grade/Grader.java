@@ -396,7 +396,8 @@ public final class Grader {
             stopCheck = new Check(stops, 10, false, "le zombie ne s'arrête pas : " + runProblem(a));
         } else if (a.exitCode() != 0) {
             stopCheck = new Check(stops, 10, false, "le zombie a planté (" + runProblem(a) + ") au lieu de s'arrêter proprement : "
-                    + "ProducerFencedException est fatale, on ferme le producteur sans abortTransaction()");
+                    + "ProducerFencedException (ou InvalidProducerEpochException, selon la requête qui l'apprend) dit qu'une autre "
+                    + "instance a repris le transactional.id ; on le dit, puis on ferme le producteur, sans abortTransaction()");
         } else if (!"true".equals(za.summary().get("fenced"))) {
             stopCheck = new Check(stops, 10, false, NEVER_FENCED + " (RESUME … fenced=true) : "
                     + "a-t-il vraiment vu ProducerFencedException ? envoyés " + za.summary().getOrDefault("sent", "?") + " sur " + count);
