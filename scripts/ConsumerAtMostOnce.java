@@ -230,10 +230,10 @@ public class ConsumerAtMostOnce implements Callable<Integer> {
                         ? "avec acks=0, retries ne change presque rien : le broker ne répond pas, le producteur ne voit pas d'échec à "
                         + "réessayer (seule une connexion coupée avant la fin de l'écriture d'une requête la fait renvoyer)"
                         : v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message en échec, perdu si le programme n'en fait rien"
-                        : "les envois sans réponse ou refusés pour un temps sont renvoyés, tant que delivery.timeout.ms ("
-                        + config.getOrDefault("delivery.timeout.ms", "120000") + " ms) n'est pas écoulé : c'est ce délai qui borne les essais "
-                        + "(défauts de Kafka : retries=2147483647, delivery.timeout.ms=120000) ; sans idempotence, une réponse perdue fait "
-                        + "un doublon, et avec plusieurs requêtes en vol un renvoi peut changer l'ordre";
+                        : "les envois sans réponse ou refusés pour un temps sont renvoyés, " + value + " fois au plus et tant que "
+                        + "delivery.timeout.ms (" + config.getOrDefault("delivery.timeout.ms", "120000") + " ms) n'est pas écoulé : ce délai "
+                        + "borne les essais quoi que vaille retries (défauts de Kafka : retries=2147483647, delivery.timeout.ms=120000) ; "
+                        + "sans idempotence, une réponse perdue fait un doublon, et avec plusieurs requêtes en vol un renvoi peut changer l'ordre";
                 case "enable.idempotence" -> v.equals("true") ? "le broker écarte les renvois (numéros de séquence), plus de doublon dû aux nouveaux essais"
                         : "un nouvel essai peut écrire un message deux fois (doublon), ou, avec plusieurs requêtes en vol, changer l'ordre";
                 case "max.in.flight.requests.per.connection" -> "plusieurs requêtes en vol : sans idempotence, un nouvel essai peut changer l'ordre";

@@ -30,9 +30,10 @@ import java.util.stream.Collectors;
 /**
  * PRODUCTEUR AT-LEAST-ONCE : « au moins une fois ».
  *
- * Garantie : aucun message n'est perdu sans que le programme le sache. Chaque message est soit acquitté,
- * soit signalé à son callback par une erreur (essais épuisés, delivery.timeout.ms écoulé, refus du broker) :
- * ce programme le compte alors « en échec, donc perdu » dans son résumé, car personne ne le renverra.
+ * Garantie : un message acquitté est écrit ; un message qui ne peut pas l'être finit en erreur dans son
+ * callback (essais épuisés, delivery.timeout.ms écoulé, refus du broker), et ce programme le compte alors
+ * « en échec, donc perdu » dans son résumé : personne ne le renverra. « Aucune perte » ne tient que si le
+ * programme réagit ainsi à l'erreur, et s'il ne meurt pas avant que ses envois en mémoire soient partis.
  * Un message acquitté survit à la chute du leader si le topic a 3 réplicas, min.insync.replicas=2 et
  * l'élection « unclean » désactivée ; sur le lab à 1 nœud, il n'existe qu'en une copie.
  * Ce qui peut mal tourner : des DOUBLONS. Si la réponse du broker se perd, le producteur ne sait pas
@@ -82,8 +83,9 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
         // et min.insync.replicas=2.
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         // retries=5 : un envoi resté sans réponse ou refusé pour un temps (leader en cours d'élection...) est
-        // renvoyé, 5 fois au plus, et jamais au-delà de delivery.timeout.ms (15 s, plus bas) : c'est ce délai qui
-        // borne vraiment les essais (défauts de Kafka : retries=2147483647 et delivery.timeout.ms=120000, 2 min).
+        // renvoyé, 5 fois au plus, et jamais au-delà de delivery.timeout.ms (15 s, plus bas) : ce délai borne les
+        // essais quoi que vaille retries (défauts de Kafka : retries=2147483647, sans limite de nombre, et
+        // delivery.timeout.ms=120000, 2 min).
         // Passé l'un ou l'autre, le callback reçoit l'erreur : le message est perdu si le programme n'en fait rien
         config.put(ProducerConfig.RETRIES_CONFIG, 5);
         // enable.idempotence=false : les réessais peuvent générer des doublons et, avec plusieurs requêtes en vol
@@ -217,10 +219,10 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
                         ? "avec acks=0, retries ne change presque rien : le broker ne répond pas, le producteur ne voit pas d'échec à "
                         + "réessayer (seule une connexion coupée avant la fin de l'écriture d'une requête la fait renvoyer)"
                         : v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message en échec, perdu si le programme n'en fait rien"
-                        : "les envois sans réponse ou refusés pour un temps sont renvoyés, tant que delivery.timeout.ms ("
-                        + config.getOrDefault("delivery.timeout.ms", "120000") + " ms) n'est pas écoulé : c'est ce délai qui borne les essais "
-                        + "(défauts de Kafka : retries=2147483647, delivery.timeout.ms=120000) ; sans idempotence, une réponse perdue fait "
-                        + "un doublon, et avec plusieurs requêtes en vol un renvoi peut changer l'ordre";
+                        : "les envois sans réponse ou refusés pour un temps sont renvoyés, " + value + " fois au plus et tant que "
+                        + "delivery.timeout.ms (" + config.getOrDefault("delivery.timeout.ms", "120000") + " ms) n'est pas écoulé : ce délai "
+                        + "borne les essais quoi que vaille retries (défauts de Kafka : retries=2147483647, delivery.timeout.ms=120000) ; "
+                        + "sans idempotence, une réponse perdue fait un doublon, et avec plusieurs requêtes en vol un renvoi peut changer l'ordre";
                 case "enable.idempotence" -> v.equals("true") ? "le broker écarte les renvois (numéros de séquence), plus de doublon dû aux nouveaux essais"
                         : "un nouvel essai peut écrire un message deux fois (doublon), ou, avec plusieurs requêtes en vol, changer l'ordre";
                 case "max.in.flight.requests.per.connection" -> "plusieurs requêtes en vol : sans idempotence, un nouvel essai peut changer l'ordre";

@@ -103,7 +103,7 @@ class ScriptClaimsTest {
                 + "synchronisés (ISR) ont le message, pas tous les réplicas"), all.describe());
         assertTrue(all.stderr().contains("avec min.insync.replicas=1 (défaut du broker) l'ISR peut se réduire au leader et acks=all ne vaut"
                 + " pas mieux que acks=1, comme sur le lab à 1 nœud"), all.describe());
-        assertTrue(all.stderr().contains("tant que delivery.timeout.ms (120000 ms) n'est pas écoulé : c'est ce délai qui borne les essais"),
+        assertTrue(all.stderr().contains("5 fois au plus et tant que delivery.timeout.ms (120000 ms) n'est pas écoulé : ce délai borne les essais quoi que vaille retries"),
                 all.describe());
 
         ScriptRunner.Result zero = atLeastOnceZero.join();
