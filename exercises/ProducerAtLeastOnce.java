@@ -76,7 +76,7 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
         Plumbing.logLevel(verbose);
         Properties config = new Properties();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        // TODO 1 : acks : attendre la confirmation de tous les réplicas synchronisés
+        // TODO 1 : acks : attendre que les réplicas synchronisés (ISR) aient le message
         // TODO 2 : retries : renvoyer une requête restée sans réponse
         // TODO 3 : enable.idempotence : at-least-once, c'est SANS idempotence (activée par défaut depuis Kafka 3.0)
         // linger.ms=5 : petit délai de batch pour la performance
