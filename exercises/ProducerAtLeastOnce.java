@@ -33,9 +33,15 @@ import java.util.stream.Collectors;
 /**
  * PRODUCTEUR AT-LEAST-ONCE : « au moins une fois ».
  *
- * Garantie : aucun message acquitté n'est perdu (sauf crash total prolongé de Kafka avant réplication).
+ * Garantie : un message acquitté est écrit ; un message qui ne peut pas l'être finit en erreur dans son
+ * callback (essais épuisés, delivery.timeout.ms écoulé, refus du broker), et ce programme le compte alors
+ * « en échec, donc perdu » dans son résumé : personne ne le renverra. « Aucune perte » ne tient que si le
+ * programme réagit ainsi à l'erreur, et s'il ne meurt pas avant que ses envois en mémoire soient partis.
+ * Un message acquitté survit à la chute du leader si le topic a 3 réplicas, min.insync.replicas=2 et
+ * l'élection « unclean » désactivée ; sur le lab à 1 nœud, il n'existe qu'en une copie.
  * Ce qui peut mal tourner : des DOUBLONS. Si la réponse du broker se perd, le producteur ne sait pas
- * que l'écriture a réussi ; il réessaie et le message est écrit deux fois.
+ * que l'écriture a réussi ; il réessaie et le message est écrit deux fois. Et comme plusieurs requêtes
+ * sont en vol, un renvoi peut passer derrière des messages envoyés après lui : l'ordre peut changer.
  * À observer : « acquittés » = « envoyés » ; sous la panne « réponse perdue » (./jbang tour), le topic
  * contient plus de messages que vous n'en avez envoyé.
  */
@@ -70,7 +76,7 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
         Plumbing.logLevel(verbose);
         Properties config = new Properties();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        // TODO 1 : acks : attendre la confirmation de tous les réplicas synchronisés
+        // TODO 1 : acks : attendre que les réplicas synchronisés (ISR) aient le message
         // TODO 2 : retries : renvoyer une requête restée sans réponse
         // TODO 3 : enable.idempotence : at-least-once, c'est SANS idempotence (activée par défaut depuis Kafka 3.0)
         // linger.ms=5 : petit délai de batch pour la performance
@@ -99,7 +105,8 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
                         acked.incrementAndGet();
                     } else {
                         failed.add(thisSeq);
-                        System.out.println("échec définitif de " + value + " : " + error.getMessage());
+                        // « aucune perte » ne tient que si le programme réagit : ici, le message est compté perdu
+                        System.out.println("échec définitif de " + value + " : " + error.getMessage() + " (perdu : personne ne le renverra)");
                     }
                 });
                 sent++;
@@ -112,7 +119,7 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
         } finally {
             producer.close();
         }
-        System.out.printf("--- Résumé (producteur at-least-once) --- envoyés : %d, acquittés : %d, en échec : %d%n",
+        System.out.printf("--- Résumé (producteur at-least-once) --- envoyés : %d, acquittés : %d, en échec, donc perdus : %d%n",
                 sent, acked.get(), failed.size());
         // les valeurs que le client a vraiment utilisées (celles du cours, ou celles de --config)
         String settings = Plumbing.effective(config);
@@ -168,7 +175,7 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
                 String now = extra.getProperty(key).strip();
                 // every key is passed on (a serializer's or an interceptor's too); only this client's own can warn
                 Object before = config.containsKey(key) ? config.get(key) : def.defaultValues().get(key);
-                String effect = def.names().contains(key) ? effect(key, now) : null;
+                String effect = def.names().contains(key) ? effect(key, now, config) : null;
                 if (effect != null && !String.valueOf(before).equalsIgnoreCase(now)) {
                     System.err.printf("Attention : --config change %s de « %s » en « %s » : %s.%n", key, before, now, effect);
                 }
@@ -180,23 +187,44 @@ public class ProducerAtLeastOnce implements Callable<Integer> {
             }
         }
 
-        /** What a value of a key the semantics rest on does to the guarantee; null for any other key. */
-        static String effect(String key, String value) {
+        /**
+         * What a value of a key the semantics rest on does to the guarantee, given the config merged so far (the file's
+         * keys come in alphabetical order: acks and delivery.timeout.ms before retries); null for any other key.
+         */
+        static String effect(String key, String value, Properties config) {
             String v = value.toLowerCase(java.util.Locale.ROOT);
             return switch (key) {
                 case "acks" -> v.equals("0") ? "le broker ne confirme plus rien, une requête perdue est un message perdu sans erreur"
-                        : v.equals("1") ? "seul le leader confirme, un message confirmé est perdu si le leader tombe avant de le répliquer"
-                        : "tous les réplicas synchronisés confirment, un message confirmé survit à la chute du leader";
-                case "retries" -> v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message perdu"
-                        : "les envois sans réponse sont renvoyés, et sans idempotence une réponse perdue fait un doublon";
+                        : v.equals("1") ? "seul le leader confirme, un message confirmé est perdu si le leader tombe avant qu'un suiveur l'ait copié"
+                        : "le leader confirme quand les réplicas synchronisés (ISR) ont le message, pas tous les réplicas, et refuse "
+                        + "l'écriture s'ils sont moins que min.insync.replicas (ramené au nombre de réplicas s'il le dépasse) ; avec "
+                        + "min.insync.replicas=1 (défaut du broker) l'ISR peut se réduire au leader et acks=all ne vaut pas mieux que "
+                        + "acks=1, comme sur le lab à 1 nœud (une seule copie). Un message confirmé survit à la chute du leader avec "
+                        + "3 réplicas, min.insync.replicas=2 et unclean.leader.election.enable=false ; Kafka n'écrit pas chaque message "
+                        + "sur disque (pas de fsync), ce sont les copies qui le protègent";
+                case "retries" -> "0".equals(String.valueOf(config.get("acks")).strip())
+                        ? "avec acks=0, retries ne change presque rien : le broker ne répond pas, le producteur ne voit pas d'échec à "
+                        + "réessayer (seule une connexion coupée avant la fin de l'écriture d'une requête la fait renvoyer)"
+                        : v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message en échec, perdu si le programme n'en fait rien"
+                        : "les envois sans réponse ou refusés pour un temps sont renvoyés, " + value + " fois au plus et tant que "
+                        + "delivery.timeout.ms (" + config.getOrDefault("delivery.timeout.ms", "120000") + " ms) n'est pas écoulé : ce délai "
+                        + "borne les essais quoi que vaille retries (défauts de Kafka : retries=2147483647, delivery.timeout.ms=120000) ; "
+                        + "sans idempotence, une réponse perdue fait un doublon, et avec plusieurs requêtes en vol un renvoi peut changer l'ordre";
                 case "enable.idempotence" -> v.equals("true") ? "le broker écarte les renvois (numéros de séquence), plus de doublon dû aux nouveaux essais"
-                        : "un nouvel essai peut écrire un message deux fois (doublon)";
+                        : "un nouvel essai peut écrire un message deux fois (doublon), ou, avec plusieurs requêtes en vol, changer l'ordre";
                 case "max.in.flight.requests.per.connection" -> "plusieurs requêtes en vol : sans idempotence, un nouvel essai peut changer l'ordre";
                 case "transactional.id" -> "une autre identité de transaction, un autre programme qui la partage sera écarté (fencing)";
-                case "isolation.level" -> v.equals("read_committed") ? "seuls les messages des transactions validées sont lus"
+                case "isolation.level" -> v.equals("read_committed")
+                        ? "la lecture s'arrête au dernier offset stable (LSO) : les messages des transactions avortées sont sautés, et une "
+                        + "transaction ouverte bloque tout ce qui la suit dans la partition, messages non transactionnels compris, "
+                        + "jusqu'à son commit, son abandon ou son expiration (transaction.timeout.ms)"
                         : "les messages des transactions avortées ou en cours sont lus aussi, exactly-once ne tient plus à la lecture";
                 case "enable.auto.commit" -> v.equals("true")
-                        ? "les offsets sont validés en tâche de fond, sans lien avec le traitement : perte ou doublon selon le moment du crash"
+                        ? "le client Java valide lui-même, dans poll() (toutes les auto.commit.interval.ms, 5 s par défaut), avant un "
+                        + "rééquilibrage et dans close(), la position des messages que poll() a déjà rendus : après un crash, ceux traités "
+                        + "depuis la dernière validation sont relus (doublons, at-least-once) ; la perte vient d'un close() après un lot "
+                        + "à moitié traité (tout le lot est validé, la fin n'est jamais traitée). librdkafka (le client Python du cours) "
+                        + "valide, lui, en tâche de fond : un crash peut y perdre un message rendu mais pas encore traité"
                         : "les offsets ne sont validés que par le programme";
                 case "auto.offset.reset" -> v.equals("latest") ? "sans offset validé, la lecture part de la fin : les messages déjà là sont sautés"
                         : "sans offset validé, la lecture part " + (v.equals("earliest") ? "du début du topic" : "de « " + value + " »");

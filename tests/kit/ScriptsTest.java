@@ -484,7 +484,7 @@ class ScriptsTest {
         return new CrashRerun(crashed, rerun, Checker.checkProcessing(input, processed));
     }
 
-    private static ScriptRunner.Result consumer(String script, String topic, String group, String... more) {
+    static ScriptRunner.Result consumer(String script, String topic, String group, String... more) {
         return consumer(Map.of(), p -> { }, script, topic, group, more);
     }
 
@@ -495,7 +495,7 @@ class ScriptsTest {
         return script(env, started, script, args.toArray(String[]::new));
     }
 
-    private static ScriptRunner.Result script(String script, String... args) {
+    static ScriptRunner.Result script(String script, String... args) {
         return script(Map.of(), p -> { }, script, args);
     }
 
@@ -506,7 +506,7 @@ class ScriptsTest {
     }
 
     /** Writes n unique values into the topic with a plain producer, and returns them. */
-    private static List<String> fill(String topic, int n) {
+    static List<String> fill(String topic, int n) {
         String run = topic.substring(topic.lastIndexOf('-') + 1);
         List<String> values = IntStream.rangeClosed(1, n).mapToObj(i -> run + "-" + i).toList();
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(KafkaFixture.producerProps(KafkaFixture.bootstrap(), "all"))) {

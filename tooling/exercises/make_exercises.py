@@ -19,7 +19,7 @@ SPECS = {
         ("config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);", "enable.idempotence : elle exige acks=all, désactivez-la"),
     ]),
     "ProducerAtLeastOnce": ("producteur at-least-once", [
-        ('config.put(ProducerConfig.ACKS_CONFIG, "all");', "acks : attendre la confirmation de tous les réplicas synchronisés"),
+        ('config.put(ProducerConfig.ACKS_CONFIG, "all");', "acks : attendre que les réplicas synchronisés (ISR) aient le message"),
         ("config.put(ProducerConfig.RETRIES_CONFIG, 5);", "retries : renvoyer une requête restée sans réponse"),
         ("config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);",
          "enable.idempotence : at-least-once, c'est SANS idempotence (activée par défaut depuis Kafka 3.0)"),
