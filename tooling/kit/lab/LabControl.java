@@ -37,8 +37,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The lab's control API: a small HTTP/JSON server on loopback (see docs/LABO.md) through which anyone arms faults,
- * stops and starts nodes, and reads the trace: the {@code fault} command, the notebooks, the tests, the page.
+ * The lab's control API: a small HTTP/JSON server (see docs/LABO.md) through which the {@code fault} command, the
+ * notebooks, the tests and the page arm faults, stop and start nodes, and read the trace. On loopback unless told to
+ * listen elsewhere, and then with a token; every route goes through {@link LabAccess}.
  */
 public final class LabControl implements AutoCloseable {
 
