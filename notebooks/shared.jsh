@@ -38,8 +38,12 @@ class Kit {
     static String newTopic(String prefix) throws Exception {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
         createTopic(name);
+        OUR_TOPICS.add(name);
         return name;
     }
+
+    /** Les topics de ce notebook : les client.id de ses programmes les contiennent (le diagramme ne montre qu'eux). */
+    static final List<String> OUR_TOPICS = Collections.synchronizedList(new ArrayList<>());
 
     private static Admin admin;
 
@@ -250,10 +254,15 @@ class Kit {
         return Long.parseLong(m.group(1));
     }
 
-    /** Affiche le diagramme de séquence des requêtes passées par le labo depuis {@code since} (sans le bruit de fond). */
+    /**
+     * Affiche le diagramme de séquence des requêtes passées par le labo depuis {@code since} (sans le bruit de fond),
+     * celles des clients de ce notebook seulement : leur client.id contient un de ses topics (« producteur-nb03-… »,
+     * « consumer-g-nb04-…-1 »), ceux d'un autre notebook sur le même labo non.
+     */
     static void showTrace(long since) throws Exception {
+        String mine = java.net.URLEncoder.encode(String.join(",", OUR_TOPICS), java.nio.charset.StandardCharsets.UTF_8);
         // le premier dessin d'une session réveille le moteur de diagrammes du labo : il peut prendre plusieurs secondes
-        HttpResponse<String> r = labCall("GET", "/api/trace.svg?since=" + since, null, Duration.ofSeconds(60));
+        HttpResponse<String> r = labCall("GET", "/api/trace.svg?since=" + since + "&client=" + mine, null, Duration.ofSeconds(60));
         if (r.statusCode() != 200) {
             System.out.println("(diagramme indisponible : " + r.statusCode() + " " + r.body() + ")");
             return;

@@ -9,9 +9,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,8 +114,7 @@ class LabClientsTest {
     }
 
     private static HttpResponse<String> post(String path, String json) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(lab.controlUrl() + path))
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        return LabCalls.post(lab.controlUrl(), path, json);
     }
 
     private static void assertFaultTraced(long since, String clientId, TraceEntry.Action action) {

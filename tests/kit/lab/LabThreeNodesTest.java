@@ -8,8 +8,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,12 +28,7 @@ class LabThreeNodesTest {
         if (lab != null) lab.close();
     }
 
-    private static ScriptRunner.Result fault(String... args) {
-        List<String> all = new ArrayList<>(List.of("fault"));
-        all.addAll(List.of(args));
-        all.addAll(List.of("--control", lab.controlUrl()));
-        return ScriptRunner.jbang(Duration.ofSeconds(120), all.toArray(String[]::new));
-    }
+    private static ScriptRunner.Result fault(String... args) { return LabCalls.fault(lab, Duration.ofSeconds(120), args); }
 
     @Test
     void stopBroker_isACrash_statusSaysSo_theClusterKeepsServing_andStartBrokerBringsItBack() {

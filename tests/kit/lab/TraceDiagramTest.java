@@ -38,6 +38,17 @@ class TraceDiagramTest {
                     List.of(new OffsetData("t", 0, 12), new OffsetData("t", 1, 7)), null, "groupe-1"));
 
     @Test
+    void acksZeroProduce_hasNoAnswerArrow_butANoteSansReponse() {
+        TraceEntry acks0 = new TraceEntry(1, 1_764_079_387_126L, 1, "producer-1", "Produce", (short) 0, (short) 9, 1, Action.FORWARDED,
+                List.of(new PartitionData("t", 0, 5, -1, (short) -1, -1, -1, null)), List.of(), null, null, null, (short) 0);
+        TraceEntry acksAll = produce(2, "producer-1", Action.FORWARDED, 10);
+        String uml = TraceDiagram.plantUml(List.of(acks0, acksAll), "acks", 80);
+        assertEquals(1, uml.lines().filter(l -> l.contains("sans réponse (acks=0)")).count(), uml);
+        assertEquals(1, uml.lines().filter(l -> l.matches("N1 --> C1 : .*")).count(), "une seule réponse : celle de acks=all\n" + uml);
+        assertFalse(uml.contains(": ok"), uml);
+    }
+
+    @Test
     void requestsAnswersAndLosses_drawnWithFrenchLabels() throws Exception {
         String svg = TraceDiagram.svg(FOUR, "Trace du labo");
         String text = svgText(svg);

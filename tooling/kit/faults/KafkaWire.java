@@ -63,13 +63,15 @@ final class KafkaWire {
         String txId = null;
         String group = null;
         boolean expectsResponse = true;
+        Short acks = null;
         if (DESCRIBED.contains(api)) {
             try {
                 AbstractRequest body = AbstractRequest.parseRequest(api, header.apiVersion(), new ByteBufferAccessor(buffer)).request;
                 switch (api) {
                     case PRODUCE -> {
                         ProduceRequest p = (ProduceRequest) body;
-                        expectsResponse = p.acks() != 0;
+                        acks = p.acks();
+                        expectsResponse = acks != 0;
                         txId = p.transactionalId();
                         partitions = produced(p);
                     }
@@ -117,7 +119,7 @@ final class KafkaWire {
             }
         }
         TraceEntry entry = new TraceEntry(0, System.currentTimeMillis(), node, header.clientId(), api.name, api.id, header.apiVersion(),
-                header.correlationId(), TraceEntry.Action.FORWARDED, partitions, offsets, txId, group, null);
+                header.correlationId(), TraceEntry.Action.FORWARDED, partitions, offsets, txId, group, null, acks);
         return new Request(header, entry, expectsResponse);
     }
 

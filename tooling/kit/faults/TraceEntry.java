@@ -4,11 +4,23 @@ import java.util.List;
 
 /**
  * One request that went through the lab, and what the lab did with it. Immutable: the response's details
- * (a Produce's base offsets, an error) come in later as a new entry with the same {@code seq}.
+ * (a Produce's base offsets, an error) come in later as a new entry with the same {@code seq}. {@code acks} is a
+ * Produce request's acks (0, 1 or -1 for all; null for other APIs): with acks=0 the broker sends no response at all.
  */
 public record TraceEntry(long seq, long epochMs, int node, String clientId, String api, short apiKey, short apiVersion,
                          int correlationId, Action action, List<PartitionData> partitions, List<OffsetData> offsets,
-                         String transactionalId, String groupId, String error) {
+                         String transactionalId, String groupId, String error, Short acks) {
+
+    /** An entry without acks (not a Produce, or not known). */
+    public TraceEntry(long seq, long epochMs, int node, String clientId, String api, short apiKey, short apiVersion,
+                      int correlationId, Action action, List<PartitionData> partitions, List<OffsetData> offsets,
+                      String transactionalId, String groupId, String error) {
+        this(seq, epochMs, node, clientId, api, apiKey, apiVersion, correlationId, action, partitions, offsets,
+                transactionalId, groupId, error, null);
+    }
+
+    /** A Produce with acks=0: the broker answers nothing, the producer never knows whether it was written. */
+    public boolean unanswered() { return acks != null && acks == 0; }
 
     /** What the lab did with the request. */
     public enum Action {
@@ -39,7 +51,7 @@ public record TraceEntry(long seq, long epochMs, int node, String clientId, Stri
 
     public TraceEntry withAction(Action a) {
         return new TraceEntry(seq, epochMs, node, clientId, api, apiKey, apiVersion, correlationId, a, partitions, offsets,
-                transactionalId, groupId, error);
+                transactionalId, groupId, error, acks);
     }
 
     /** The same entry with another label for its transactional id (the epochs a response gave). */
@@ -50,6 +62,6 @@ public record TraceEntry(long seq, long epochMs, int node, String clientId, Stri
 
     public TraceEntry withResponse(List<PartitionData> answered, String responseError) {
         return new TraceEntry(seq, epochMs, node, clientId, api, apiKey, apiVersion, correlationId, action, answered, offsets,
-                transactionalId, groupId, responseError);
+                transactionalId, groupId, responseError, acks);
     }
 }

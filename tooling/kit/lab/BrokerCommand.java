@@ -32,6 +32,11 @@ public final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--control-port", defaultValue = "9099", description = "Avec --faults : port de l'API de contrôle (défaut : ${DEFAULT-VALUE}).")
     int controlPort;
 
+    @Option(names = "--listen", paramLabel = "ADRESSE",
+            description = "Avec --faults : ouvre l'API de contrôle et la page à d'autres machines, sur cette adresse (0.0.0.0 : toutes) ; "
+                    + "elles demandent alors le jeton affiché au démarrage. Kafka reste sur localhost. Défaut : 127.0.0.1 seulement.")
+    String listen;
+
     @Option(names = "-v", description = "Affiche les journaux du broker (-v : info, -vv : debug).")
     boolean[] verbose = new boolean[0];
 
@@ -52,6 +57,19 @@ public final class BrokerCommand implements Callable<Integer> {
             System.err.println("Erreur : port de contrôle invalide : " + controlPort + ".");
             return 2;
         }
+        java.net.InetAddress listenAddress = null;
+        if (listen != null) {
+            if (!faults) {
+                System.err.println("Erreur : --listen ne va qu'avec --faults (il ouvre l'API de contrôle et la page du labo).");
+                return 2;
+            }
+            try {
+                listenAddress = java.net.InetAddress.getByName(listen);
+            } catch (java.net.UnknownHostException e) {
+                System.err.println("Erreur : adresse inconnue pour --listen : « " + listen + " » (par exemple 0.0.0.0 ou 192.168.1.10).");
+                return 2;
+            }
+        }
         if (faults && dataDir != null) {
             System.err.println("Erreur : --data-dir ne va pas avec --faults : le labo repart d'un cluster neuf à chaque lancement.");
             return 2;
@@ -60,9 +78,13 @@ public final class BrokerCommand implements Callable<Integer> {
         AutoCloseable cluster;
         String bootstrap;
         String kept = "";
+        String labUrl = null;
+        String token = null;
         try {
             if (faults) {
-                Lab lab = Lab.start(brokers, port, controlPort);
+                Lab lab = Lab.start(brokers, port, controlPort, listenAddress);
+                labUrl = lab.controlUrl();
+                token = lab.token();
                 cluster = lab;
                 bootstrap = lab.bootstrapServers();
             } else {
@@ -71,7 +93,7 @@ public final class BrokerCommand implements Callable<Integer> {
                 bootstrap = kafka.bootstrapServers();
                 kept = dataDir != null ? ", données dans " + kafka.dataDir() : "";
             }
-        } catch (LabControl.PortInUseException e) {
+        } catch (LabControl.PortInUseException | LabControl.ListenException e) {
             System.err.println("Erreur : " + e.getMessage());
             return 1;
         } catch (EmbeddedKafka.PortInUseException e) {
@@ -96,15 +118,36 @@ public final class BrokerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "arret-broker"));
         double seconds = (System.nanoTime() - t0) / 1e9;
-        if (faults) {
+        if (faults && token == null) {
             System.out.printf("✔ Labo prêt : Kafka 4.4.0 sur %s à travers le proxy de pannes (%d nœud%s, %.1f s), "
-                            + "contrôle sur http://localhost:%d (./jbang fault --help), page du labo sur http://localhost:%d/. Ctrl-C pour arrêter.%n",
-                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, controlPort, controlPort);
+                            + "contrôle sur %s (./jbang fault --help), page du labo sur %s/. Ctrl-C pour arrêter.%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, labUrl, labUrl);
+        } else if (faults) {
+            String page = (listenAddress.isAnyLocalAddress() ? "http://" + reachableHost() + ":" + controlPort : labUrl) + "/?token=" + token;
+            System.out.printf("✔ Labo prêt : Kafka 4.4.0 sur %s à travers le proxy de pannes (%d nœud%s, %.1f s), "
+                            + "contrôle sur %s (./jbang fault --help), page du labo sur %s , jeton %s "
+                            + "(./jbang fault --token, ou KAFKA_LAB_TOKEN). Ctrl-C pour arrêter.%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, labUrl, page, token);
         } else {
             System.out.printf("✔ Kafka 4.4.0 prêt sur %s (%d nœud%s KRaft, démarré en %.1f s%s). Ctrl-C pour arrêter.%n",
                     bootstrap, brokers, brokers > 1 ? "s" : "", seconds, kept);
         }
         stopped.await();
         return 0;
+    }
+
+    /** This machine's first IPv4 address others can reach (not loopback), for the page's link; else its name. */
+    private static String reachableHost() {
+        try {
+            for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                if (!nic.isUp() || nic.isLoopback()) continue;
+                for (var a : java.util.Collections.list(nic.getInetAddresses())) {
+                    if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress()) return a.getHostAddress();
+                }
+            }
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
     }
 }

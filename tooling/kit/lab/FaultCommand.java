@@ -47,10 +47,19 @@ public final class FaultCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** Where the lab answers: --control, $KAFKA_LAB_CONTROL, or http://localhost:9099. */
+    /** Where the lab answers: --control, $KAFKA_LAB_CONTROL, or http://localhost:9099; and its token, if it asks for one. */
     static final class Control {
         @Option(names = "--control", paramLabel = "URL", description = "Adresse de l'API du labo (défaut : $KAFKA_LAB_CONTROL, sinon http://localhost:9099).")
         String url;
+
+        @Option(names = "--token", paramLabel = "JETON",
+                description = "Le jeton du labo, s'il écoute au-delà de cette machine (--listen) : celui de sa ligne « Labo prêt » (défaut : $KAFKA_LAB_TOKEN).")
+        String token;
+
+        String token() {
+            String t = token != null ? token : System.getenv("KAFKA_LAB_TOKEN");
+            return t == null || t.isBlank() ? null : t.trim();
+        }
 
         String base() {
             String u = url != null ? url : System.getenv().getOrDefault("KAFKA_LAB_CONTROL", "http://localhost:9099");
@@ -73,6 +82,8 @@ public final class FaultCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new LabError("adresse du labo invalide : « " + base + " »");
         }
+        String token = control.token();
+        if (token != null) b.header("Authorization", "Bearer " + token);
         if (method.equals("POST")) {
             b.header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body == null ? "{}" : LabControl.toJson(body), StandardCharsets.UTF_8));
@@ -300,12 +311,17 @@ public final class FaultCommand implements Runnable {
         @Option(names = "--since", defaultValue = "0", paramLabel = "N", description = "À partir de l'entrée n°N.")
         long since;
 
+        @Option(names = "--client-id", paramLabel = "ID", split = ",",
+                description = "Seulement les requêtes de ce client.id (plusieurs : séparés par des virgules) : celles de vos programmes, pas celles des voisins.")
+        java.util.List<String> clientIds;
+
         int run() {
             if (svg != null) {
                 Path parent = svg.toAbsolutePath().getParent();
                 if (parent != null && !Files.isDirectory(parent)) throw new ParameterException(cl(), "dossier introuvable pour --svg : " + parent);
             }
             String query = "?since=" + since + "&all=" + all;
+            if (clientIds != null) query += "&client=" + java.net.URLEncoder.encode(String.join(",", clientIds), StandardCharsets.UTF_8);
             String body = request(control, "GET", "/api/trace" + query, null);
             if (json) {
                 System.out.println(body);
@@ -352,6 +368,7 @@ public final class FaultCommand implements Runnable {
         if (!e.get("transactionalId").isJsonNull()) s.append("  tx=").append(e.get("transactionalId").getAsString());
         if (!e.get("groupId").isJsonNull()) s.append("  groupe=").append(e.get("groupId").getAsString());
         if (!e.get("error").isJsonNull()) s.append("  erreur=").append(e.get("error").getAsString());
+        if (e.has("acks") && !e.get("acks").isJsonNull() && e.get("acks").getAsInt() == 0) s.append("  acks=0 (sans réponse)");
         s.append("  : ").append(e.get("actionFr").getAsString());
         return s.toString();
     }

@@ -19,18 +19,27 @@ public final class Lab implements AutoCloseable {
      * {@code brokers} nodes whose proxies listen on {@code kafkaPort}, {@code kafkaPort}+1…, and the control API on
      * {@code controlPort}; 0 picks free ports. The control port is bound first: a busy one fails before Kafka starts.
      */
-    public static Lab start(int brokers, int kafkaPort, int controlPort) {
-        LabControl control = new LabControl(controlPort);
+    public static Lab start(int brokers, int kafkaPort, int controlPort) { return start(brokers, kafkaPort, controlPort, null); }
+
+    /**
+     * The same, with the control API and the page on {@code listen} (null: loopback only; any other address asks for
+     * the lab's token, {@link #token()}). The Kafka proxies stay on loopback: the brokers advertise localhost.
+     */
+    public static Lab start(int brokers, int kafkaPort, int controlPort, java.net.InetAddress listen) {
+        LabControl control = new LabControl(controlPort, listen);
+        FaultyKafka kafka = null;
         try {
             // PlantUML takes seconds to load its first diagram: pay that while the brokers start, not in a notebook
             Thread warmUp = new Thread(() -> TraceDiagram.svg(java.util.List.of(), "labo"), "labo-diagramme");
             warmUp.setDaemon(true);
             warmUp.start();
-            FaultyKafka kafka = FaultyKafka.start(brokers, kafkaPort);
+            kafka = FaultyKafka.start(brokers, kafkaPort);
             LabPage page = new LabPage(control, kafka);
             return new Lab(control.serve(kafka), kafka, page);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error too (a page file missing from the class path): the brokers must not outlive a failed start
             control.close();
+            if (kafka != null) kafka.close();
             throw e;
         }
     }
@@ -38,6 +47,9 @@ public final class Lab implements AutoCloseable {
     public String bootstrapServers() { return kafka.bootstrapServers(); }
 
     public String controlUrl() { return control.url(); }
+
+    /** The token the control API and the page ask for (the lab listens beyond loopback), or null. */
+    public String token() { return control.token(); }
 
     public FaultyKafka kafka() { return kafka; }
 

@@ -37,8 +37,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The lab's control API: a small HTTP/JSON server on loopback (see docs/LABO.md) through which anyone arms faults,
- * stops and starts nodes, and reads the trace: the {@code fault} command, the notebooks, the tests, the page.
+ * The lab's control API: a small HTTP/JSON server (see docs/LABO.md) through which the {@code fault} command, the
+ * notebooks, the tests and the page arm faults, stop and start nodes, and read the trace. On loopback unless told to
+ * listen elsewhere, and then with a token; every route goes through {@link LabAccess}.
  */
 public final class LabControl implements AutoCloseable {
 
@@ -61,25 +62,51 @@ public final class LabControl implements AutoCloseable {
         }
     }
 
+    /** The address given to --listen isn't one of this machine's. */
+    public static final class ListenException extends RuntimeException {
+        ListenException(String message) { super(message); }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
         Thread t = new Thread(r, "labo-controle");
         t.setDaemon(true);
         return t;
     });
+    private final LabAccess access;
     private volatile FaultyKafka kafka;
 
-    /** Binds the port now (so that a busy port fails before any broker starts); serves once {@link #serve} is called. */
-    public LabControl(int port) {
+    /** Binds the port now on loopback (so that a busy port fails before any broker starts); serves once {@link #serve} is called. */
+    public LabControl(int port) { this(port, null); }
+
+    /**
+     * Binds the port now on {@code listen} (null: loopback only); on any other address every request must carry the
+     * lab's {@link #token()} (see {@link LabAccess}). Serves once {@link #serve} is called.
+     */
+    public LabControl(int port, InetAddress listen) {
+        InetAddress address = listen == null ? InetAddress.getLoopbackAddress() : listen;
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 32);
+            server = HttpServer.create(new InetSocketAddress(address, port), 32);
         } catch (BindException e) {
+            if (listen != null && !listen.isAnyLocalAddress() && !isLocal(listen)) {
+                throw new ListenException("impossible d'écouter sur " + listen.getHostAddress()
+                        + " : ce n'est pas une adresse de cette machine (ip addr les liste ; 0.0.0.0 : toutes).");
+            }
             throw new PortInUseException(port);
         } catch (IOException e) {
             throw new IllegalStateException("Impossible d'ouvrir le port de contrôle " + port + " : " + e.getMessage(), e);
         }
+        access = address.isLoopbackAddress() ? LabAccess.loopback() : LabAccess.withToken();
         server.setExecutor(executor);
-        server.createContext("/api/", this::handle);
+        context("/api/", this::handle);
+    }
+
+    private static boolean isLocal(InetAddress a) {
+        try {
+            return java.net.NetworkInterface.getByInetAddress(a) != null;
+        } catch (java.net.SocketException e) {
+            return false;
+        }
     }
 
     /** Starts answering for this lab. */
@@ -91,10 +118,16 @@ public final class LabControl implements AutoCloseable {
 
     public int port() { return server.getAddress().getPort(); }
 
-    public String url() { return "http://localhost:" + port(); }
+    /** Where the lab answers: http://localhost:PORT, unless it listens on one other address only. */
+    public String url() { return LabAccess.url(server.getAddress().getAddress(), port()); }
 
-    /** Adds a route outside /api/ (the projector page). */
-    public void context(String path, com.sun.net.httpserver.HttpHandler handler) { server.createContext(path, handler); }
+    /** The token every request must carry (the lab listens beyond loopback), or null (loopback only). */
+    public String token() { return access.token(); }
+
+    /** Adds a route (the projector page's); every route goes through {@link LabAccess}. */
+    public void context(String path, com.sun.net.httpserver.HttpHandler handler) {
+        server.createContext(path, handler).getFilters().add(access);
+    }
 
     @Override
     public void close() {
@@ -134,8 +167,7 @@ public final class LabControl implements AutoCloseable {
             }
             case "POST /api/clear": return Map.of("cleared", plan.clear());
             case "GET /api/trace": {
-                long since = since(query);
-                List<TraceEntry> entries = trace.since(since, "true".equals(query.get("all")));
+                List<TraceEntry> entries = entries(trace, query);
                 return Map.of("next", trace.next(), "entries", entries.stream().map(LabControl::entry).toList());
             }
             case "POST /api/trace/reset": {
@@ -147,7 +179,7 @@ public final class LabControl implements AutoCloseable {
         Matcher m = BROKER_ACTION.matcher(path);
         if (method.equals("POST") && m.matches()) return broker(m.group(1), m.group(2).equals("stop"));
         if (method.equals("GET") && path.equals("/api/trace.svg")) {
-            List<TraceEntry> entries = trace.since(since(query), "true".equals(query.get("all")));
+            List<TraceEntry> entries = entries(trace, query);
             send(ex, 200, TraceDiagram.svg(entries, "Ce qui est passé sur le réseau", max(query)), "image/svg+xml");
             return null;
         }
@@ -257,6 +289,7 @@ public final class LabControl implements AutoCloseable {
         m.put("transactionalId", e.transactionalId());
         m.put("groupId", e.groupId());
         m.put("error", e.error());
+        m.put("acks", e.acks());
         return m;
     }
 
@@ -264,6 +297,19 @@ public final class LabControl implements AutoCloseable {
 
     /** A trace time as the API and the page show it: HH:mm:ss.SSS, local time. */
     static String time(long epochMs) { return TIME.format(Instant.ofEpochMilli(epochMs)); }
+
+    /**
+     * The entries a trace query asks for: numbered {@code since} or later, without the background chatter unless
+     * {@code all=true}, and with {@code client=A,B} only those whose client id contains A or B (a notebook's own
+     * clients, not its neighbours').
+     */
+    private static List<TraceEntry> entries(Trace trace, Map<String, String> query) {
+        List<TraceEntry> entries = trace.since(since(query), "true".equals(query.get("all")));
+        String client = query.get("client");
+        if (client == null || client.isBlank()) return entries;
+        List<String> wanted = java.util.Arrays.stream(client.split(",")).map(String::trim).filter(c -> !c.isEmpty()).toList();
+        return entries.stream().filter(e -> e.clientId() != null && wanted.stream().anyMatch(e.clientId()::contains)).toList();
+    }
 
     private static long since(Map<String, String> query) {
         try {
@@ -308,7 +354,7 @@ public final class LabControl implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> query(URI uri) {
+    static Map<String, String> query(URI uri) {
         Map<String, String> out = new LinkedHashMap<>();
         String q = uri.getRawQuery();
         if (q == null) return out;

@@ -72,7 +72,24 @@ public final class LabPage implements AutoCloseable {
     static final int MAX_LOST = 10;
     private static final long ADMIN_TIMEOUT_MS = 3_000;
 
-    private static final byte[] PAGE = LabPageHtml.HTML.getBytes(StandardCharsets.UTF_8);
+    /** The page's files, next to this class on the class path (tooling/kit/lab/page/: Maven's resources, JBang's //FILES). */
+    private static final Map<String, Asset> ASSETS = Map.of(
+            "/", Asset.load("index.html", "text/html"),
+            "/index.html", Asset.load("index.html", "text/html"),
+            "/lab.css", Asset.load("lab.css", "text/css"),
+            "/lab.js", Asset.load("lab.js", "text/javascript"));
+
+    /** One file of the page, read once. */
+    private record Asset(byte[] bytes, String type) {
+        static Asset load(String name, String type) {
+            try (var in = LabPage.class.getResourceAsStream("page/" + name)) {
+                if (in == null) throw new IllegalStateException("la page du labo est incomplète : kit/lab/page/" + name + " absent du class path");
+                return new Asset(in.readAllBytes(), type);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
 
     private final FaultyKafka kafka;
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
@@ -128,20 +145,23 @@ public final class LabPage implements AutoCloseable {
     private void page(HttpExchange ex) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getPath();
-            if (!path.equals("/") && !path.equals("/index.html")) {
+            Asset asset = ASSETS.get(path);
+            if (asset == null) {
                 error(ex, 404, "page inconnue : " + path + " (la page du labo est à /)");
             } else if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
                 error(ex, 405, "la page ne se lit qu'en GET");
             } else {
-                ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+                ex.getResponseHeaders().set("Content-Type", asset.type() + "; charset=utf-8");
                 ex.getResponseHeaders().set("Cache-Control", "no-store");
+                // the diagram is PlantUML's SVG put in the page: its style attributes need 'unsafe-inline' for styles
                 ex.getResponseHeaders().set("Content-Security-Policy",
-                        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:");
+                        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+                ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
                 if (ex.getRequestMethod().equals("HEAD")) {
                     ex.sendResponseHeaders(200, -1);
                 } else {
-                    ex.sendResponseHeaders(200, PAGE.length);
-                    try (OutputStream out = ex.getResponseBody()) { out.write(PAGE); }
+                    ex.sendResponseHeaders(200, asset.bytes().length);
+                    try (OutputStream out = ex.getResponseBody()) { out.write(asset.bytes()); }
                 }
             }
         }

@@ -26,7 +26,8 @@ import java.util.TreeMap;
 /**
  * The lab's trace as an SVG sequence diagram, drawn by PlantUML (sequence diagrams need no Graphviz): one participant
  * per client id, then one per broker node; for each request an arrow client → node with the API and its details, and the
- * answer node → client. A lost request or answer is a red lost message (✘), a delay a note, a cut a separator.
+ * answer node → client. A lost request or answer is a red lost message (✘), a delay a note, a cut a separator; a Produce
+ * sent with acks=0 has no answer arrow but a note « sans réponse (acks=0) ».
  *
  * <p>Every text that comes from the network (client ids, topics, transactional ids, errors) is escaped character by
  * character, so it is drawn as it is and can neither break the PlantUML source nor reach PlantUML's preprocessor, its
@@ -110,16 +111,22 @@ public final class TraceDiagram {
                 case DELAYED -> {
                     uml.append(client).append(" -> ").append(node).append(" : ").append(request).append('\n');
                     uml.append("note right #FFF3CD : retardée\n");
-                    uml.append(node).append(" --> ").append(client).append(" : ").append(response(e)).append('\n');
+                    answer(uml, e, client, node);
                 }
                 case FORWARDED -> {
                     uml.append(client).append(" -> ").append(node).append(" : ").append(request).append('\n');
-                    uml.append(node).append(" --> ").append(client).append(" : ").append(response(e)).append('\n');
+                    answer(uml, e, client, node);
                 }
             }
             previous = action;
         }
         return uml.append("@enduml\n").toString();
+    }
+
+    /** The answer's arrow; none for a Produce with acks=0, which the broker never answers: a note says so. */
+    private static void answer(StringBuilder uml, TraceEntry e, String client, String node) {
+        if (e.unanswered()) uml.append("note right of ").append(node).append(" #EEEEEE : sans réponse (acks=0)\n");
+        else uml.append(node).append(" --> ").append(client).append(" : ").append(response(e)).append('\n');
     }
 
     private static String lost(TraceEntry.Action action) {

@@ -23,6 +23,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -116,7 +117,7 @@ public final class Topics {
         Properties p = readerProps(bootstrap, readCommitted);
         List<ConsumerRecord<String, String>> out = new ArrayList<>();
         TopicPartition tp = new TopicPartition(topic, 0);
-        if (readCommitted) awaitTransactionMarkers(bootstrap, tp);
+        if (readCommitted) awaitTransactionMarkers(bootstrap, topic);
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
             c.assign(Set.of(tp));
             c.seekToBeginning(Set.of(tp));
@@ -130,21 +131,65 @@ public final class Topics {
     }
 
     /**
-     * commitTransaction() returns before the commit markers reach the partition: until they do, the last stable
+     * commitTransaction() returns before the commit markers reach the partitions: until they do, the last stable
      * offset lags and read_committed would stop short. Waits (5 s at most) for it to reach the high watermark;
      * a transaction really left open keeps it behind, and then read_committed rightly stops there.
      */
-    private static void awaitTransactionMarkers(String bootstrap, TopicPartition tp) {
+    private static void awaitTransactionMarkers(String bootstrap, String topic) {
         try (Admin admin = Admin.create(adminProps(bootstrap))) {
-            long deadline = System.currentTimeMillis() + 5000;
-            while (System.currentTimeMillis() < deadline) {
-                long stable = latest(admin, tp, IsolationLevel.READ_COMMITTED);
-                long high = latest(admin, tp, IsolationLevel.READ_UNCOMMITTED);
-                if (stable >= high) return;
-                Thread.sleep(50);
-            }
+            awaitStable(admin, topic, Duration.ofSeconds(5));
         } catch (Exception e) {
-            // read anyway: the reader below has its own deadline
+            // read anyway: the reader has its own deadline
+        }
+    }
+
+    /**
+     * Waits, {@code timeout} at most, until every partition of the topic has its last stable offset at its high
+     * watermark (no transaction open on it, the markers of the finished ones landed); false if it never did.
+     */
+    public static boolean awaitStable(Admin admin, String topic, Duration timeout) throws Exception {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (true) {
+            if (endOffsets(admin, topic, IsolationLevel.READ_COMMITTED).equals(endOffsets(admin, topic, IsolationLevel.READ_UNCOMMITTED))) return true;
+            if (System.currentTimeMillis() >= deadline) return false;
+            Thread.sleep(50);
+        }
+    }
+
+    /** Every partition's end: its last stable offset with READ_COMMITTED, its high watermark with READ_UNCOMMITTED. */
+    public static Map<TopicPartition, Long> endOffsets(Admin admin, String topic, IsolationLevel level) throws Exception {
+        var desc = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+        Map<TopicPartition, OffsetSpec> specs = new LinkedHashMap<>();
+        for (var p : desc.partitions()) specs.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+        Map<TopicPartition, Long> out = new LinkedHashMap<>();
+        admin.listOffsets(specs, new ListOffsetsOptions(level)).all().get(15, TimeUnit.SECONDS).forEach((tp, info) -> out.put(tp, info.offset()));
+        return out;
+    }
+
+    /**
+     * Every partition of the topic read to its end: with read_committed, after waiting (15 s at most) for the
+     * transactions' markers to land, up to the last stable offsets; otherwise up to the high watermarks.
+     */
+    public static List<ConsumerRecord<String, String>> readAllPartitions(String bootstrap, String topic, boolean readCommitted) throws Exception {
+        if (readCommitted) {
+            try (Admin admin = Admin.create(adminProps(bootstrap))) {
+                awaitStable(admin, topic, Duration.ofSeconds(15));
+            }
+        }
+        Properties p = readerProps(bootstrap, readCommitted);
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000"); // large polls: the whole topic is read at once
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(x -> new TopicPartition(topic, x.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofSeconds(10));
+            List<ConsumerRecord<String, String>> out = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (System.currentTimeMillis() < deadline && parts.stream().anyMatch(tp -> c.position(tp, Duration.ofSeconds(10)) < end.get(tp))) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
         }
     }
 

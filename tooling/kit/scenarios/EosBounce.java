@@ -9,8 +9,6 @@ import kit.run.ScriptRunner;
 import kit.run.Topics;
 import kit.util.Errors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -260,7 +257,7 @@ public final class EosBounce {
         Set<String> aborted = new HashSet<>();
         out.summaryLongs("abortedSeqs").forEach(i -> aborted.add(id + "-" + i));
         out.summaryLongs("failedSeqs").forEach(i -> aborted.add(id + "-" + i));
-        List<ConsumerRecord<String, String>> visible = readAll(bootstrap, topic, true);
+        List<ConsumerRecord<String, String>> visible = Topics.readAllPartitions(bootstrap, topic, true);
         Map<String, Integer> seen = new HashMap<>();
         for (var rec : visible) seen.merge(rec.value(), 1, Integer::sum);
         int lost = (int) committed.stream().filter(v -> !seen.containsKey(v)).count();
@@ -278,7 +275,7 @@ public final class EosBounce {
         if (concurrentDuplicated > 0) violations.add("le lecteur concurrent a lu " + concurrentDuplicated + " doublon(s)");
         boolean noHanging;
         try (Admin admin = Admin.create(Topics.adminProps(bootstrap))) {
-            noHanging = ends(admin, topic, IsolationLevel.READ_COMMITTED).equals(ends(admin, topic, IsolationLevel.READ_UNCOMMITTED));
+            noHanging = Topics.endOffsets(admin, topic, IsolationLevel.READ_COMMITTED).equals(Topics.endOffsets(admin, topic, IsolationLevel.READ_UNCOMMITTED));
         }
         if (!noHanging) violations.add("transaction restée ouverte (LSO ≠ HW)");
         return new Outcome("producteur", committed.size(), visible.size(), lost, duplicated, abortedReads, 0, new HashSet<>(concurrent).size(),
@@ -314,8 +311,8 @@ public final class EosBounce {
 
     private Outcome verdict(String label, String bootstrap, String in, String out, String group, List<String> input, boolean ordered,
                             Reader reader, String stdout, List<String> events, String problem, long t0) throws Exception {
-        List<ConsumerRecord<String, String>> committed = readAll(bootstrap, out, true);
-        List<ConsumerRecord<String, String>> everything = readAll(bootstrap, out, false);
+        List<ConsumerRecord<String, String>> committed = Topics.readAllPartitions(bootstrap, out, true);
+        List<ConsumerRecord<String, String>> everything = Topics.readAllPartitions(bootstrap, out, false);
         List<String> violations = new ArrayList<>();
         if (problem != null) violations.add(problem);
 
@@ -356,12 +353,12 @@ public final class EosBounce {
         try (Admin admin = Admin.create(Topics.adminProps(bootstrap))) {
             Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
                     .get(15, TimeUnit.SECONDS);
-            Map<TopicPartition, Long> inputEnd = ends(admin, in, IsolationLevel.READ_UNCOMMITTED);
+            Map<TopicPartition, Long> inputEnd = Topics.endOffsets(admin, in, IsolationLevel.READ_UNCOMMITTED);
             offsetsAtEnd = inputEnd.entrySet().stream().allMatch(e -> offsets.get(e.getKey()) != null
                     && offsets.get(e.getKey()).offset() == e.getValue());
             if (!offsetsAtEnd) violations.add("offsets validés du groupe " + offsets + " ≠ fin de l'entrée " + inputEnd);
-            Map<TopicPartition, Long> stable = ends(admin, out, IsolationLevel.READ_COMMITTED);
-            Map<TopicPartition, Long> high = ends(admin, out, IsolationLevel.READ_UNCOMMITTED);
+            Map<TopicPartition, Long> stable = Topics.endOffsets(admin, out, IsolationLevel.READ_COMMITTED);
+            Map<TopicPartition, Long> high = Topics.endOffsets(admin, out, IsolationLevel.READ_UNCOMMITTED);
             noHanging = stable.equals(high);
             if (!noHanging) violations.add("transaction restée ouverte : LSO " + stable + " ≠ HW " + high);
         }
@@ -385,41 +382,7 @@ public final class EosBounce {
         return lines.length == 0 ? "" : lines[lines.length - 1];
     }
 
-
-    private static Map<TopicPartition, Long> ends(Admin admin, String topic, IsolationLevel level) throws Exception {
-        var desc = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
-        Map<TopicPartition, OffsetSpec> specs = new LinkedHashMap<>();
-        for (var p : desc.partitions()) specs.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
-        Map<TopicPartition, Long> out = new LinkedHashMap<>();
-        admin.listOffsets(specs, new ListOffsetsOptions(level)).all().get(15, TimeUnit.SECONDS).forEach((tp, info) -> out.put(tp, info.offset()));
-        return out;
-    }
-
-    /** Every partition of the topic read to its end (the LSO with read_committed, after the markers had time to land). */
-    static List<ConsumerRecord<String, String>> readAll(String bootstrap, String topic, boolean readCommitted) throws Exception {
-        try (Admin admin = Admin.create(Topics.adminProps(bootstrap))) {
-            long deadline = System.currentTimeMillis() + 15_000;
-            while (readCommitted && System.currentTimeMillis() < deadline
-                    && !ends(admin, topic, IsolationLevel.READ_COMMITTED).equals(ends(admin, topic, IsolationLevel.READ_UNCOMMITTED))) {
-                Thread.sleep(100);
-            }
-        }
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(consumerProps(bootstrap, readCommitted))) {
-            List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofSeconds(10));
-            List<ConsumerRecord<String, String>> out = new ArrayList<>();
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (System.currentTimeMillis() < deadline && parts.stream().anyMatch(tp -> c.position(tp, Duration.ofSeconds(10)) < end.get(tp))) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-            return out;
-        }
-    }
-
-    /** A reader of the whole topic: large polls, the whole output is read at once. */
+    /** The concurrent reader's consumer: large polls, it keeps up with the copy. */
     static Properties consumerProps(String bootstrap, boolean readCommitted) {
         Properties p = Topics.readerProps(bootstrap, readCommitted);
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
