@@ -224,6 +224,9 @@ class Kit {
 
     static HttpResponse<String> labCall(String method, String path, String json, Duration timeout) throws Exception {
         HttpRequest.Builder r = HttpRequest.newBuilder(java.net.URI.create(LAB + path)).timeout(timeout);
+        // a lab opened to the room (./jbang broker --faults --listen …) asks for the token of its ready line
+        String token = System.getenv("KAFKA_LAB_TOKEN");
+        if (token != null && !token.isBlank()) r.header("Authorization", "Bearer " + token.strip());
         if (method.equals("POST")) r.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json == null ? "" : json));
         try {
             return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString(java.nio.charset.StandardCharsets.UTF_8));
