@@ -51,12 +51,16 @@ final class Limits {
         return String.join(", ", on) + (off.isEmpty() ? "" : " ; non limités ici : " + String.join(", ", off));
     }
 
-    /** {@code java …} with the grader's heap bound right after the executable (unless the command already sets one). */
+    /**
+     * {@code java …} with the grader's heap bound after every other JVM option (before {@code -classpath}): the JVM
+     * takes the last, so a {@code -Xmx20g} of the submission's //JAVA_OPTIONS does not win.
+     */
     static List<String> withHeap(List<String> command) {
         String exe = Path.of(command.get(0)).getFileName().toString().toLowerCase(Locale.ROOT);
-        if (!exe.equals("java") && !exe.equals("java.exe") || command.stream().anyMatch(w -> w.startsWith("-Xmx"))) return command;
+        if (!exe.equals("java") && !exe.equals("java.exe")) return command;
         List<String> all = new ArrayList<>(command);
-        all.add(1, "-Xmx" + HEAP_MIB + "m");
+        int at = all.indexOf("-classpath");
+        all.add(at > 0 ? at : 1, "-Xmx" + HEAP_MIB + "m");
         return all;
     }
 
@@ -92,7 +96,7 @@ final class Limits {
             why = "limite de taille de fichier atteinte (" + FILE_BYTES / (1024 * 1024) + " Mio par fichier) : écriture refusée";
         } else if (err.contains("No space left on device")) {
             why = "dossier plein (" + TMPFS_BYTES / (1024 * 1024) + " Mio pour le dossier de travail, HOME et /tmp) : écriture refusée";
-        } else if (r.truncated()) {
+        } else if (r.truncated() && !r.timedOut()) {
             why = "sortie trop volumineuse (plus de 2 Mio sur stdout ou stderr) : programme arrêté, sortie tronquée";
         }
         return why == null ? r : r.withLimit(why);

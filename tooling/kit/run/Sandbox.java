@@ -313,7 +313,7 @@ public final class Sandbox {
                 sh.append(socat).append(" -lf /tmp/.relais.log TCP4-LISTEN:").append(port).append(",bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:")
                         .append(RELAY_INSIDE).append('/').append(port).append(" &\n");
                 sh.append("i=0; until grep -qi ':").append(String.format("%04X", port)).append(" 00000000:0000 0A' /proc/net/tcp")
-                        .append(" || [ $i -ge 300 ]; do sleep 0.01; i=$((i+1)); done\n");
+                        .append(" || [ $i -ge 100 ]; do sleep 0.01; i=$((i+1)); done\n");
             }
             sh.append("exec \"$@\"\n");
             b.addAll(List.of("/bin/sh", "-c", sh.toString(), "sh"));

@@ -191,7 +191,8 @@ public final class ScriptRunner {
                             flooded = true;
                         }
                     }
-                    if (flooded && stopOnFlood != null) killTree(stopOnFlood.toHandle());
+                    // the process only: waiting here for its tree would keep this thread from draining the pipe
+                    if (flooded && stopOnFlood != null) stopOnFlood.destroyForcibly();
                 }
             } catch (IOException ignored) {
                 // process gone
