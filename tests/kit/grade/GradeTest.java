@@ -278,6 +278,21 @@ class GradeTest {
                 }
                 if (reached.length() > 0) throw new IllegalStateException("ATTEINT " + reached);
                 """);
+        // a quota of 1 byte/s for every client of its broker: the next submissions graded on it would time out
+        hostile("quotas", solution, """
+                String bootstrap = "";
+                for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("-b")) bootstrap = args[i + 1];
+                java.util.Properties p = new java.util.Properties();
+                p.put("bootstrap.servers", bootstrap);
+                p.put("request.timeout.ms", "3000");
+                p.put("default.api.timeout.ms", "4000");
+                try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+                    var everyone = new org.apache.kafka.common.quota.ClientQuotaEntity(java.util.Collections.singletonMap("client-id", null));
+                    admin.alterClientQuotas(java.util.List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(everyone,
+                            java.util.List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration.Op("producer_byte_rate", 1.0)))))
+                            .all().get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) { }
+                """);
         // a fork bomb (bounded at 1000 processes)
         hostile("fourche", solution, """
                 int started = 0;
@@ -385,6 +400,7 @@ class GradeTest {
             assertEquals("20", cell("balayeur", "ProducerAtMostOnce"), section("balayeur"));
         }
         assertEquals("20", cell("victime", "ProducerAtMostOnce"), section("victime"));
+        if (bubblewrap()) assertTrue(section("quotas").contains("requête Kafka refusée par le correcteur (AlterClientQuotas)"), section("quotas"));
         double[] scan = interval("balayeur", "ProducerAtMostOnce");
         boolean overlapped = run.stdout().lines().filter(l -> l.matches("\\[\\d+/\\d+\\] .*") && !l.contains(" balayeur/"))
                 .map(l -> interval(l)).anyMatch(o -> o != null && o[0] < scan[1] && scan[0] < o[1]);
@@ -416,11 +432,12 @@ class GradeTest {
             reasons.put("fourche", "limite de processus atteinte");
             reasons.put("remplisseur", "limite de taille de fichier atteinte");
         }
-        reasons.forEach((student, reason) -> {
-            assertEquals("0", cell(student, "ProducerAtMostOnce"), section(student));
-            assertTrue(section(student).contains(reason), section(student));
-            assertTrue(section(student).contains("0 pour cet exercice"), section(student));
-        });
+        // every hog's verdict at once: breaking one limit shows which
+        org.junit.jupiter.api.Assertions.assertAll(reasons.entrySet().stream().map(e -> () -> {
+            assertEquals("0", cell(e.getKey(), "ProducerAtMostOnce"), section(e.getKey()));
+            assertTrue(section(e.getKey()).contains(e.getValue()), section(e.getKey()));
+            assertTrue(section(e.getKey()).contains("0 pour cet exercice"), section(e.getKey()));
+        }));
         for (String harm : List.of("FOURCHE", "GLOUTON", "REMPLI ")) assertFalse(everyReport().contains(harm), harm + "\n" + markdown);
         // the flood is stopped at once, not at the time limit (a flood that ran out its time is « délai dépassé »)
         assertFalse(section("deluge").contains("délai dépassé"), section("deluge"));

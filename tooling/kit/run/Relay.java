@@ -61,12 +61,67 @@ final class Relay implements AutoCloseable {
             try {
                 SocketChannel broker = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
                 open.add(broker);
-                daemon("relais-" + port, () -> pump(inside, broker));
+                daemon("relais-" + port, () -> requests(inside, broker));
                 daemon("relais-" + port, () -> pump(broker, inside));
             } catch (IOException e) {
                 closeQuietly(inside);
             }
         }
+    }
+
+    /**
+     * Kafka requests that change the broker itself, not the program's own topics and group: cluster configs
+     * (AlterConfigs 33, IncrementalAlterConfigs 44), quotas (AlterClientQuotas 49), ACLs (CreateAcls 30, DeleteAcls
+     * 31), SCRAM users (AlterUserScramCredentials 51), replicas and leaders (AlterReplicaLogDirs 34,
+     * AlterPartitionReassignments 45, ElectLeaders 43), features (UpdateFeatures 57), brokers (UnregisterBroker 64).
+     * The next submissions graded on this job's broker would inherit them; no exercise sends them.
+     */
+    static final java.util.Map<Integer, String> REFUSED = java.util.Map.ofEntries(java.util.Map.entry(33, "AlterConfigs"),
+            java.util.Map.entry(44, "IncrementalAlterConfigs"), java.util.Map.entry(49, "AlterClientQuotas"),
+            java.util.Map.entry(30, "CreateAcls"), java.util.Map.entry(31, "DeleteAcls"), java.util.Map.entry(51, "AlterUserScramCredentials"),
+            java.util.Map.entry(34, "AlterReplicaLogDirs"), java.util.Map.entry(45, "AlterPartitionReassignments"),
+            java.util.Map.entry(43, "ElectLeaders"), java.util.Map.entry(57, "UpdateFeatures"), java.util.Map.entry(64, "UnregisterBroker"));
+
+    /** The largest request relayed (the broker's socket.request.max.bytes default, 100 MiB). */
+    private static final int MAX_REQUEST = 100 * 1024 * 1024;
+
+    private volatile String refused;
+
+    /** The first request refused (its API's name), or null. */
+    String refused() { return refused; }
+
+    /** The program's requests, one frame at a time (size, then api_key first in every request header); see REFUSED. */
+    private void requests(SocketChannel from, SocketChannel to) {
+        ByteBuffer size = ByteBuffer.allocate(4);
+        try {
+            while (true) {
+                size.clear();
+                if (!readFully(from, size)) return;
+                size.flip();
+                int n = size.getInt(0);
+                if (n < 2 || n > MAX_REQUEST) return;
+                ByteBuffer frame = ByteBuffer.allocate(n);
+                if (!readFully(from, frame)) return;
+                frame.flip();
+                String api = REFUSED.get((int) frame.getShort(0));
+                if (api != null) {
+                    if (refused == null) refused = api;
+                    return;
+                }
+                while (size.hasRemaining()) to.write(size);
+                while (frame.hasRemaining()) to.write(frame);
+            }
+        } catch (IOException ignored) {
+            // one side closed
+        } finally {
+            closeQuietly(from);
+            closeQuietly(to);
+        }
+    }
+
+    private static boolean readFully(SocketChannel from, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) if (from.read(b) < 0) return false;
+        return true;
     }
 
     /** Copies {@code from} to {@code to} until either ends; then closes both. */

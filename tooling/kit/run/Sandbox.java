@@ -203,6 +203,10 @@ public final class Sandbox {
                 wrapped = Limits.outside(wrapped, limits, prlimit, timeout);
                 ScriptRunner.Result r = ScriptRunner.run(wrapped, runDir, env, timeout, started, false);
                 killMarked(marker);
+                if (relay != null && relay.refused() != null) {
+                    return noted(r.withLimit("requête Kafka refusée par le correcteur (" + relay.refused()
+                            + ") : un programme ne modifie pas le broker lui-même (configuration, quotas, ACL)"));
+                }
                 return noted(Limits.explain(r, limits));
             } catch (IOException e) {
                 return new ScriptRunner.Result(-1, "", "relais réseau impossible : " + e.getMessage(), false, false, Duration.ZERO);
