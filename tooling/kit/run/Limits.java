@@ -22,7 +22,7 @@ final class Limits {
     static final int HEAP_MIB = 256;
     /** The run's whole tree: its JVM (heap, metaspace, code, threads), socat, and its in-memory folders. */
     static final long MEMORY_BYTES = 1024L * 1024 * 1024;
-    /** Processes and threads of the run's tree: a correct run has about 40 (a JVM's own and the Kafka clients'). */
+    /** Processes and threads of the run's tree: a solution's runs had 24 at most (sampled every 0.5 s in its cgroup). */
     static final int TASKS = 400;
     /** Each in-memory folder (working folder, HOME, /tmp). */
     static final long TMPFS_BYTES = 64L * 1024 * 1024;

@@ -26,9 +26,10 @@ import java.util.stream.Stream;
  * <p>On Linux with bubblewrap ({@code bwrap}), the run also gets its own mount, PID, IPC and UTS namespaces: the
  * system (/usr, a few files of /etc), the JDK and the jars of its class path are read-only, /tmp is private and
  * empty, and nothing else of the machine is visible: not the teacher's home, not the kit, not the other submissions,
- * not the report folder. The network namespace is the host's: the broker listens on loopback, and a new network
- * namespace would have no route to it. Elsewhere (macOS, Windows, no bwrap), the isolation is partial, and the
- * report says so.
+ * not the report folder. With socat, each run also has its own network namespace, where the job's broker is the only
+ * thing it can reach (see {@link Relay}): not the other jobs' brokers, nor the teacher's services; without socat the
+ * network is the host's, and the report says so. Each run has the limits of {@link Limits}. Elsewhere (macOS,
+ * Windows, no bwrap), the isolation is partial, and the report says so.
  */
 public final class Sandbox {
 
