@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(jupyter-notebook jupyter-client jupyter-nbconvert python3-nbclient python3-nbformat python3-confluent-kafka kcat)
+packages=(jupyter-notebook jupyter-client jupyter-nbconvert python3-nbclient python3-nbformat python3-confluent-kafka kcat socat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -229,6 +229,111 @@ class GradeTest {
                 junk.append('\\uFFFE').append('\\uFFFF').append('\\u007F');
                 for (int i = 0; i < 2000; i++) System.err.println(junk);
                 if (junk.length() > 0) throw new IllegalStateException("bavard " + junk);
+                """);        resourceHogs(solution);
+    }
+
+    /**
+     * The network and the machine's resources. The scanner tries every loopback port, and on every one but its own
+     * broker's it lists the topics with Kafka's admin client, deletes them and writes junk into them: with the job
+     * brokers all up for the whole grading (started before the first submission, closed after the last), any port it
+     * reaches is another job's broker or a service of the teacher's; what it reached, it says (« ATTEINT »). Then it
+     * does its exercise, as an honest program. The others each stop at a bound well past the grader's limit (so that
+     * breaking a limit shows the harm without harming this machine) and say how far they went.
+     */
+    private static void resourceHogs(String solution) throws Exception {
+        hostile("balayeur", solution, """
+                // once per submission (its first run), the cell's own folder being two levels up
+                boolean first = false;
+                try { java.nio.file.Files.createFile(java.nio.file.Path.of("../../balaye")); first = true; } catch (Exception e) { }
+                StringBuilder reached = new StringBuilder();
+                if (first) {
+                    int own = -1;
+                    for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("-b")) own = Integer.parseInt(args[i + 1].replaceAll(".*:", ""));
+                    // the listening sockets of its network namespace (all the machine's, without one), for 6 s
+                    java.util.Set<Integer> open = new java.util.TreeSet<>();
+                    long scanUntil = System.nanoTime() + 6_000_000_000L;
+                    do {
+                        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                            try {
+                                for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+                                    String[] f = l.trim().split("\\s+");
+                                    if (f.length > 3 && f[3].equals("0A")) open.add(Integer.parseInt(f[1].replaceAll(".*:", ""), 16));
+                                }
+                            } catch (Exception e) { }
+                        }
+                        try { Thread.sleep(200); } catch (InterruptedException e) { }
+                    } while (System.nanoTime() < scanUntil);
+                    if (!open.contains(own)) throw new IllegalStateException("BALAYAGE AVEUGLE : son propre broker (" + own + ") introuvable");
+                    for (int port : open) {
+                        if (port == own) continue;
+                        reached.append(port).append(' ');
+                        java.util.Properties p = new java.util.Properties();
+                        p.put("bootstrap.servers", "127.0.0.1:" + port);
+                        p.put("request.timeout.ms", "2000");
+                        p.put("default.api.timeout.ms", "3000");
+                        try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+                            var topics = admin.listTopics().names().get(3, java.util.concurrent.TimeUnit.SECONDS);
+                            reached.append(topics).append(' ');
+                            p.put("key.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName());
+                            p.put("value.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName());
+                            p.put("max.block.ms", "3000");
+                            try (var junk = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(p)) {
+                                for (String t : topics) junk.send(new org.apache.kafka.clients.producer.ProducerRecord<>(t, "junk-1"));
+                            }
+                            admin.deleteTopics(topics).all().get(3, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (Exception e) { }
+                    }
+                }
+                if (reached.length() > 0) throw new IllegalStateException("ATTEINT " + reached);
+                """);
+        // a quota of 1 byte/s for every client of its broker: the next submissions graded on it would time out
+        hostile("quotas", solution, """
+                String bootstrap = "";
+                for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("-b")) bootstrap = args[i + 1];
+                java.util.Properties p = new java.util.Properties();
+                p.put("bootstrap.servers", bootstrap);
+                p.put("request.timeout.ms", "3000");
+                p.put("default.api.timeout.ms", "4000");
+                try (var admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+                    var everyone = new org.apache.kafka.common.quota.ClientQuotaEntity(java.util.Collections.singletonMap("client-id", null));
+                    admin.alterClientQuotas(java.util.List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(everyone,
+                            java.util.List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration.Op("producer_byte_rate", 1.0)))))
+                            .all().get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) { }
+                """);
+        // a fork bomb (bounded at 1000 processes)
+        hostile("fourche", solution, """
+                int started = 0;
+                try {
+                    for (; started < 1000; started++) new ProcessBuilder("sleep", "60").start();
+                } catch (Exception e) { }
+                if (started >= 1000) throw new IllegalStateException("FOURCHE " + started + " processus");
+                """);
+        // a memory hog (bounded at 3 GiB)
+        hostile("glouton", solution, """
+                java.util.List<byte[]> kept = new java.util.ArrayList<>();
+                for (int i = 0; i < 48; i++) {
+                    byte[] b = new byte[64 * 1024 * 1024];
+                    java.util.Arrays.fill(b, (byte) 1);
+                    kept.add(b);
+                }
+                if (!kept.isEmpty()) throw new IllegalStateException("GLOUTON " + kept.size() * 64 + " Mio");
+                """);
+        // a disk filler: writes until refused (bounded at 200 MiB)
+        hostile("remplisseur", solution, """
+                byte[] mib = new byte[1024 * 1024];
+                int written = 0;
+                try (var out = java.nio.file.Files.newOutputStream(java.nio.file.Path.of("rempli.bin"))) {
+                    for (; written < 200; written++) out.write(mib);
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("refusé après " + written + " Mio : " + e.getMessage());
+                }
+                if (written >= 0) throw new IllegalStateException("REMPLI " + written + " Mio");
+                """);
+        // an endless stdout flood
+        hostile("deluge", solution, """
+                String line = "x".repeat(1000);
+                while (line != null) System.out.println(line);
                 """);
     }
 
@@ -289,6 +394,62 @@ class GradeTest {
         ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> Arrays.asList(a).contains(ORPHAN_SLEEP)).orElse(false))
                 .forEach(ProcessHandle::destroyForcibly);
         assertEquals(List.of(), left, "un processus lancé par un rendu tourne encore");
+    }
+
+    /**
+     * The scanner ran while other submissions were graded beside it (from the grader's own log: each line gives when a
+     * submission ended and how long it took), and reached no port but its own broker's: it then did its exercise.
+     */
+    @Test
+    void hostile_cannotReachTheOtherJobsBrokers() {
+        assertFalse(everyReport().contains("BALAYAGE AVEUGLE"), "le balayage ne voit même pas son propre broker\n" + section("balayeur"));
+        if (bubblewrap()) {
+            assertFalse(everyReport().contains("ATTEINT"), "le balayeur a joint un autre port que son broker\n" + section("balayeur"));
+            assertEquals("20", cell("balayeur", "ProducerAtMostOnce"), section("balayeur"));
+        }
+        assertEquals("20", cell("victime", "ProducerAtMostOnce"), section("victime"));
+        if (bubblewrap()) assertTrue(section("quotas").contains("requête Kafka refusée par le correcteur (AlterClientQuotas)"), section("quotas"));
+        double[] scan = interval("balayeur", "ProducerAtMostOnce");
+        boolean overlapped = run.stdout().lines().filter(l -> l.matches("\\[\\d+/\\d+\\] .*") && !l.contains(" balayeur/"))
+                .map(l -> interval(l)).anyMatch(o -> o != null && o[0] < scan[1] && scan[0] < o[1]);
+        assertTrue(overlapped, "aucun autre rendu noté pendant le balayeur\n" + run.stdout());
+    }
+
+    /** [start, end] in seconds since the grading began, of a submission, from its line in the grader's log. */
+    private static double[] interval(String student, String exercise) {
+        String line = run.stdout().lines().filter(l -> l.contains("] " + student + "/" + exercise + " : ")).findFirst().orElse("");
+        double[] i = interval(line);
+        assertTrue(i != null, "pas de ligne pour " + student + "\n" + run.stdout());
+        return i;
+    }
+
+    private static double[] interval(String line) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\((\\d+) s ; écoulé (\\d+) s").matcher(line);
+        if (!m.find()) return null;
+        double end = Double.parseDouble(m.group(2));
+        return new double[] {end - Double.parseDouble(m.group(1)) - 1, end + 1};
+    }
+
+    /** Each hog gets 0 with its French reason, and did not go past the grader's limit; the class was graded. */
+    @Test
+    void hostile_resourceHogs_getZeroWithTheirReason() {
+        Map<String, String> reasons = new LinkedHashMap<>();
+        reasons.put("glouton", "mémoire épuisée (OutOfMemoryError");
+        reasons.put("deluge", "sortie trop volumineuse");
+        if (bubblewrap()) {
+            reasons.put("fourche", "limite de processus atteinte");
+            reasons.put("remplisseur", "limite de taille de fichier atteinte");
+        }
+        // every hog's verdict at once: breaking one limit shows which
+        org.junit.jupiter.api.Assertions.assertAll(reasons.entrySet().stream().map(e -> () -> {
+            assertEquals("0", cell(e.getKey(), "ProducerAtMostOnce"), section(e.getKey()));
+            assertTrue(section(e.getKey()).contains(e.getValue()), section(e.getKey()));
+            assertTrue(section(e.getKey()).contains("0 pour cet exercice"), section(e.getKey()));
+        }));
+        for (String harm : List.of("FOURCHE", "GLOUTON", "REMPLI ")) assertFalse(everyReport().contains(harm), harm + "\n" + markdown);
+        // the flood is stopped at once, not at the time limit (a flood that ran out its time is « délai dépassé »)
+        assertFalse(section("deluge").contains("délai dépassé"), section("deluge"));
+        assertEquals("20", cell("victime", "ProducerAtMostOnce"), "les autres sont notés");
     }
 
     @Test

@@ -114,12 +114,15 @@ public final class Grader {
         String refused = refusedDirective(source);
         if (refused != null) return notGradable(student, exercise.className, refused);
         Path file;
+        Sandbox.Cell cell;
         try {
             // a private folder: the source (read by the build, never by the runs) and the cell, the only place runs may write
             Path dir = Files.createDirectories(workDir.resolve(safe(student) + "-" + exercise.className + "-"
                     + UUID.randomUUID().toString().substring(0, 8)));
             file = Files.writeString(Files.createDirectories(dir.resolve("source")).resolve(exercise.fileName()), source);
-            scenarios = cluster.grading(sandbox.cell(dir.resolve("cellule")));
+            // its runs reach this job's broker only (where each run has its own network namespace)
+            cell = sandbox.cell(dir.resolve("cellule"), cluster.bootstrap());
+            scenarios = cluster.grading(cell);
         } catch (IOException | java.io.UncheckedIOException e) {
             return notGradable(student, exercise.className, "copie impossible : " + e.getMessage());
         }
@@ -136,6 +139,9 @@ public final class Grader {
             case ZOMBIE_FENCING -> zombieFencing(file);
             case DEDUP_CONSUMER -> dedupConsumer(file);
         };
+        // a run that hit one of the sandbox's limits: 0 for the exercise, with the reason
+        if (cell.limit() != null) return new Grade(student, exercise.className, List.of(new Check("limites du correcteur", 20, false,
+                cell.limit() + " : 0 pour cet exercice")));
         return new Grade(student, exercise.className, checks);
     }
 
@@ -488,14 +494,14 @@ public final class Grader {
     }
 
     private static String runsProblem(List<ScriptRunner.Result> runs) {
-        return runs.stream().filter(r -> r.exitCode() != 0 && r.exitCode() != 137 || r.timedOut() || r.truncated())
+        return runs.stream().filter(r -> r.exitCode() != 0 && r.exitCode() != 137 || r.timedOut() || r.truncated() || r.limit() != null)
                 .map(Grader::runProblem).findFirst().orElse(runs.isEmpty() ? "" : runProblem(runs.get(runs.size() - 1)));
     }
 
     /** Why a run went wrong, in words a student can act on. */
     static String runProblem(ScriptRunner.Result r) {
+        if (r.limit() != null) return r.limit();
         if (r.timedOut()) return "délai dépassé : le programme ne s'arrête pas (tué au bout de " + r.elapsed().toSeconds() + " s)";
-        if (r.truncated()) return "sortie trop volumineuse (plus de 2 Mio) : le programme inonde la console";
         String last = r.stderr().lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("[jbang]") && !l.startsWith("at "))
                 .reduce((x, y) -> y).orElse("");
         if (r.exitCode() == 137 && !r.output().crashed()) return "arrêt brutal (code 137) sans crash simulé : Runtime.halt ?";

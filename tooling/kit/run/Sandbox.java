@@ -26,9 +26,10 @@ import java.util.stream.Stream;
  * <p>On Linux with bubblewrap ({@code bwrap}), the run also gets its own mount, PID, IPC and UTS namespaces: the
  * system (/usr, a few files of /etc), the JDK and the jars of its class path are read-only, /tmp is private and
  * empty, and nothing else of the machine is visible: not the teacher's home, not the kit, not the other submissions,
- * not the report folder. The network namespace is the host's: the broker listens on loopback, and a new network
- * namespace would have no route to it. Elsewhere (macOS, Windows, no bwrap), the isolation is partial, and the
- * report says so.
+ * not the report folder. With socat, each run also has its own network namespace, where the job's broker is the only
+ * thing it can reach (see {@link Relay}): not the other jobs' brokers, nor the teacher's services; without socat the
+ * network is the host's, and the report says so. Each run has the limits of {@link Limits}. Elsewhere (macOS,
+ * Windows, no bwrap), the isolation is partial, and the report says so.
  */
 public final class Sandbox {
 
@@ -38,12 +39,25 @@ public final class Sandbox {
     private final String why;
     private final Path bwrap;
     private final boolean userNamespace;
+    /** A network namespace per run, its own broker reached through {@link Relay} and socat: see the class comment. */
+    private final Path socat;
+    /** The cgroups of each run (processes, memory), or none where they cannot be made. */
+    private final Limits.Cgroups cgroups;
+    /** prlimit (CPU seconds, file size) for the whole tree of a run, or null. */
+    private final Path prlimit;
 
     private Sandbox(Kind kind, String why, Path bwrap, boolean userNamespace) {
+        this(kind, why, bwrap, userNamespace, null, Limits.Cgroups.NONE, null);
+    }
+
+    private Sandbox(Kind kind, String why, Path bwrap, boolean userNamespace, Path socat, Limits.Cgroups cgroups, Path prlimit) {
         this.kind = kind;
         this.why = why;
         this.bwrap = bwrap;
         this.userNamespace = userNamespace;
+        this.socat = socat;
+        this.cgroups = cgroups;
+        this.prlimit = prlimit;
     }
 
     /** Trusted code (the tour's own scripts): no wrapping, the inherited environment, from the kit's root. */
@@ -57,14 +71,32 @@ public final class Sandbox {
         }
         Path found = kit.util.Folders.onPath(System.getenv("PATH"), List.of("bwrap"));
         if (found == null) return new Sandbox(Kind.PARTIAL, "bubblewrap (bwrap) absent : apt-get install bubblewrap", null, false);
-        for (boolean userns : new boolean[] {true, false}) {
-            Sandbox candidate = new Sandbox(Kind.BUBBLEWRAP, "", found, userns);
+        Path socat = kit.util.Folders.onPath(System.getenv("PATH"), List.of("socat"));
+        Path prlimit = kit.util.Folders.onPath(System.getenv("PATH"), List.of("prlimit"));
+        Limits.Cgroups cgroups = Limits.Cgroups.detect();
+        List<Sandbox> candidates = new ArrayList<>();
+        for (Limits.Cgroups cg : cgroups == Limits.Cgroups.NONE ? List.of(cgroups) : List.of(cgroups, Limits.Cgroups.NONE)) {
+            for (Path net : socat == null ? new Path[] {null} : new Path[] {socat, null}) {
+                for (boolean userns : new boolean[] {true, false}) {
+                    candidates.add(new Sandbox(Kind.BUBBLEWRAP, "", found, userns, net, cg, prlimit));
+                }
+            }
+        }
+        for (Sandbox candidate : candidates) {
             Path probe = null;
             try {
                 probe = Files.createTempDirectory("kit-sonde-");
-                List<String> command = candidate.wrap(List.of("/usr/bin/true"), List.of(), probe, probe);
-                ScriptRunner.Result r = ScriptRunner.run(command, probe, Map.of("PATH", "/usr/bin:/bin"), Duration.ofSeconds(20),
-                        p -> { }, false);
+                Files.createDirectories(probe.resolve("home"));
+                Limits.Run limits = Limits.Run.start(candidate.cgroups);
+                if (candidate.cgroups != Limits.Cgroups.NONE && limits == null) continue;
+                List<String> command = Limits.outside(candidate.wrap(List.of("/usr/bin/true"), List.of(), probe, probe, null, List.of()),
+                        limits, candidate.prlimit, Duration.ofSeconds(20));
+                ScriptRunner.Result r;
+                try {
+                    r = ScriptRunner.run(command, probe, Map.of("PATH", "/usr/bin:/bin"), Duration.ofSeconds(20), p -> { }, false);
+                } finally {
+                    if (limits != null) limits.close();
+                }
                 if (r.exitCode() == 0) return candidate;
             } catch (IOException e) {
                 // next
@@ -81,21 +113,38 @@ public final class Sandbox {
     public String describe() {
         return switch (kind) {
             case BUBBLEWRAP -> "bubblewrap : système, JDK et dépendances en lecture seule, /tmp privé, seul le dossier du rendu "
-                    + "en écriture, processus isolés (PID, IPC) ; réseau de la machine (le broker est sur la boucle locale) ; "
-                    + "environnement filtré, HOME privé, arbre de processus tué à la fin de chaque lancement";
+                    + "en écriture, processus isolés (PID, IPC) ; "
+                    + (socat != null ? "réseau privé (seul le broker de ce rendu est joignable, par un relais)"
+                            : "réseau de la machine (socat absent : apt-get install socat), les brokers des autres rendus sont joignables")
+                    + " ; environnement filtré, HOME privé, arbre de processus tué à la fin de chaque lancement ; limites : "
+                    + Limits.describe(cgroups, prlimit != null, true);
             case PARTIAL -> "partielle (" + why + ") : dossier de travail neuf, environnement filtré, HOME privé, arbre de "
                     + "processus tué à la fin de chaque lancement ; mais le programme peut lire (et écrire) tout ce que peut "
-                    + "l'utilisateur qui lance la correction";
+                    + "l'utilisateur qui lance la correction, et joindre les brokers des autres rendus ; limites : "
+                    + Limits.describe(Limits.Cgroups.NONE, false, false);
             case NONE -> "aucune (scripts du kit)";
         };
     }
 
     /** A submission's folder: the runs' working folders, HOME and any file the grader hands it are made inside. */
     public Cell cell(Path folder) {
+        return cell(folder, "");
+    }
+
+    /**
+     * As above; {@code bootstrap} ({@code host:port,…}, the job's fault proxy): the only Kafka its runs may reach, where
+     * each run has its own network namespace.
+     */
+    public Cell cell(Path folder, String bootstrap) {
         try {
             Path abs = folder.toAbsolutePath().normalize();
             Files.createDirectories(abs.resolve("home"));
-            return new Cell(abs);
+            List<Integer> ports = new ArrayList<>();
+            for (String hostPort : bootstrap.split(",")) {
+                int colon = hostPort.lastIndexOf(':');
+                if (colon > 0) ports.add(Integer.parseInt(hostPort.substring(colon + 1).strip()));
+            }
+            return new Cell(abs, ports);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -104,13 +153,26 @@ public final class Sandbox {
     /** One submission's folder and its runs. */
     public final class Cell {
         private final Path folder;
+        private final List<Integer> ports;
         private final AtomicInteger runs = new AtomicInteger();
+        private volatile String limit;
 
-        private Cell(Path folder) { this.folder = folder; }
+        private Cell(Path folder, List<Integer> ports) {
+            this.folder = folder;
+            this.ports = List.copyOf(ports);
+        }
 
         public Path folder() { return folder; }
 
         public Sandbox sandbox() { return Sandbox.this; }
+
+        /** The first limit one of its runs hit (in French), or null. */
+        public String limit() { return limit; }
+
+        private ScriptRunner.Result noted(ScriptRunner.Result r) {
+            if (r.limit() != null && limit == null) limit = r.limit();
+            return r;
+        }
 
         /**
          * Runs {@code command} (a JVM: its first word the java launcher) in a fresh folder of this cell. {@code readable}:
@@ -124,12 +186,35 @@ public final class Sandbox {
                 return new ScriptRunner.Result(-1, "", "dossier de lancement impossible : " + e.getMessage(), false, false, Duration.ZERO);
             }
             String marker = UUID.randomUUID().toString();
+            command = Limits.withHeap(command);
             Map<String, String> env = environment(command, marker, folder);
-            List<String> wrapped = kind == Kind.BUBBLEWRAP ? wrap(command, readable, folder, runDir) : command;
+            if (kind != Kind.BUBBLEWRAP) {
+                try {
+                    return noted(Limits.explain(ScriptRunner.run(command, runDir, env, timeout, started, false), null));
+                } finally {
+                    killMarked(marker);
+                }
+            }
+            Relay relay = null;
+            Limits.Run limits = null;
             try {
-                return ScriptRunner.run(wrapped, runDir, env, timeout, started, false);
+                if (socat != null && !ports.isEmpty()) relay = Relay.open(ports);
+                limits = Limits.Run.start(cgroups);
+                List<String> wrapped = wrap(command, readable, folder, runDir, relay, ports);
+                wrapped = Limits.outside(wrapped, limits, prlimit, timeout);
+                ScriptRunner.Result r = ScriptRunner.run(wrapped, runDir, env, timeout, started, false);
+                killMarked(marker);
+                if (relay != null && relay.refused() != null) {
+                    return noted(r.withLimit("requête Kafka refusée par le correcteur (" + relay.refused()
+                            + ") : un programme ne modifie pas le broker lui-même (configuration, quotas, ACL)"));
+                }
+                return noted(Limits.explain(r, limits));
+            } catch (IOException e) {
+                return new ScriptRunner.Result(-1, "", "relais réseau impossible : " + e.getMessage(), false, false, Duration.ZERO);
             } finally {
                 killMarked(marker);
+                if (relay != null) relay.close();
+                if (limits != null) limits.close();
             }
         }
     }
@@ -174,10 +259,14 @@ public final class Sandbox {
         return bin == null ? null : bin.getParent();
     }
 
+    /** Where the relay's sockets are, inside a run. */
+    private static final String RELAY_INSIDE = "/kit-relais";
+
     /** {@code bwrap … -- command}: see the class comment. */
-    private List<String> wrap(List<String> command, List<Path> readable, Path writable, Path workDir) {
+    private List<String> wrap(List<String> command, List<Path> readable, Path writable, Path workDir, Relay relay, List<Integer> ports) {
         List<String> b = new ArrayList<>(List.of(bwrap.toString(), "--die-with-parent", "--new-session",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"));
+        if (socat != null) b.add("--unshare-net");
         if (userNamespace) b.addAll(List.of("--unshare-user", "--uid", "65534", "--gid", "65534"));
         b.addAll(List.of("--ro-bind", "/usr", "/usr"));
         for (String top : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")) {
@@ -198,7 +287,7 @@ public final class Sandbox {
             // no /etc
         }
         for (String e : etc) if (Files.exists(Path.of(e))) b.addAll(List.of("--ro-bind", e, e));
-        b.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
+        b.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--size", String.valueOf(Limits.TMPFS_BYTES), "--tmpfs", "/tmp"));
         Set<Path> ro = new LinkedHashSet<>();
         Path javaHome = javaHome(command.get(0));
         if (javaHome != null) ro.add(javaHome);
@@ -214,7 +303,26 @@ public final class Sandbox {
                 // bound as is
             }
         }
-        b.addAll(List.of("--bind", writable.toString(), writable.toString(), "--chdir", workDir.toString(), "--"));
+        b.addAll(List.of("--bind", writable.toString(), writable.toString()));
+        // the run's own folder and HOME: size-limited, in memory (what a run leaves there is not read afterwards)
+        for (Path small : List.of(workDir, writable.resolve("home"))) {
+            if (!small.equals(writable)) b.addAll(List.of("--size", String.valueOf(Limits.TMPFS_BYTES), "--tmpfs", small.toString()));
+        }
+        if (relay != null) b.addAll(List.of("--ro-bind", relay.folder().toString(), RELAY_INSIDE));
+        b.addAll(List.of("--chdir", workDir.toString(), "--"));
+        if (relay != null) {
+            // in the run's own network namespace, socat listens where the broker is advertised and relays to the
+            // grader's Unix socket; the program starts once it listens
+            StringBuilder sh = new StringBuilder();
+            for (int port : ports) {
+                sh.append(socat).append(" -lf /tmp/.relais.log TCP4-LISTEN:").append(port).append(",bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:")
+                        .append(RELAY_INSIDE).append('/').append(port).append(" &\n");
+                sh.append("i=0; until grep -qi ':").append(String.format("%04X", port)).append(" 00000000:0000 0A' /proc/net/tcp")
+                        .append(" || [ $i -ge 100 ]; do sleep 0.01; i=$((i+1)); done\n");
+            }
+            sh.append("exec \"$@\"\n");
+            b.addAll(List.of("/bin/sh", "-c", sh.toString(), "sh"));
+        }
         b.addAll(command);
         return b;
     }

@@ -20,8 +20,20 @@ public final class ScriptRunner {
     /** Output kept per stream: a program that floods its output can't exhaust memory. */
     public static final int MAX_CAPTURE_BYTES = 2 * 1024 * 1024;
 
-    /** What a finished (or killed) process left behind. */
-    public record Result(int exitCode, String stdout, String stderr, boolean timedOut, boolean truncated, Duration elapsed) {
+    /**
+     * What a finished (or killed) process left behind. {@code limit}: which of the sandbox's limits it hit, in French for
+     * the report (null if none).
+     */
+    public record Result(int exitCode, String stdout, String stderr, boolean timedOut, boolean truncated, Duration elapsed, String limit) {
+        public Result(int exitCode, String stdout, String stderr, boolean timedOut, boolean truncated, Duration elapsed) {
+            this(exitCode, stdout, stderr, timedOut, truncated, elapsed, null);
+        }
+
+        /** The same result, with the limit it hit. */
+        public Result withLimit(String why) {
+            return new Result(exitCode, stdout, stderr, timedOut, truncated, elapsed, why);
+        }
+
         public ScriptOutput output() { return ScriptOutput.parse(stdout); }
 
         /** For assertion messages: the exit code and the tail of both streams. */
@@ -108,8 +120,9 @@ public final class ScriptRunner {
             // already gone
         }
         started.accept(p);
-        Capture out = new Capture(p.getInputStream());
-        Capture err = new Capture(p.getErrorStream());
+        // untrusted code (no inherited environment): past the bound, the output is dropped and the program stopped
+        Capture out = new Capture(p.getInputStream(), inheritEnv ? null : p);
+        Capture err = new Capture(p.getErrorStream(), inheritEnv ? null : p);
         out.start();
         err.start();
         boolean finished;
@@ -143,14 +156,22 @@ public final class ScriptRunner {
         }
     }
 
-    /** Reads a stream to the end in the background, keeping at most MAX_CAPTURE_BYTES. */
+    /** Said once at the end of an output cut at MAX_CAPTURE_BYTES. */
+    public static final String TRUNCATED = "\n[sortie tronquée : plus de 2 Mio, la suite est perdue]\n";
+
+    /**
+     * Reads a stream to the end in the background, keeping at most MAX_CAPTURE_BYTES. With {@code stopOnFlood}, the
+     * process is killed as soon as it writes more: an endless output would otherwise run until the time limit.
+     */
     private static final class Capture extends Thread {
         private final InputStream in;
+        private final Process stopOnFlood;
         private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
         volatile boolean truncated;
 
-        Capture(InputStream in) {
+        Capture(InputStream in, Process stopOnFlood) {
             this.in = in;
+            this.stopOnFlood = stopOnFlood;
             setDaemon(true);
         }
 
@@ -160,11 +181,18 @@ public final class ScriptRunner {
             try {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
+                    boolean flooded = false;
                     synchronized (kept) {
                         int room = MAX_CAPTURE_BYTES - kept.size();
                         if (room > 0) kept.write(buf, 0, Math.min(room, n));
-                        if (n > room) truncated = true;
+                        if (n > room && !truncated) {
+                            truncated = true;
+                            kept.write(TRUNCATED.getBytes(StandardCharsets.UTF_8));
+                            flooded = true;
+                        }
                     }
+                    // the process only: waiting here for its tree would keep this thread from draining the pipe
+                    if (flooded && stopOnFlood != null) stopOnFlood.destroyForcibly();
                 }
             } catch (IOException ignored) {
                 // process gone

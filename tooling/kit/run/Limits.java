@@ -1,0 +1,216 @@
+package kit.run;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * What one run of a student's program may use, so that no submission stops the class's grading or the teacher's
+ * machine: a Java heap the grader sets; where cgroups can be made (Linux, as root or with a delegated cgroup v2), a
+ * count of processes and threads and a memory bound for the run's whole tree (the other JVMs it may start included);
+ * with prlimit, CPU seconds and the size of one file per process; with bubblewrap, size-limited in-memory folders for
+ * the working folder, HOME and /tmp. The output is bounded by {@link ScriptRunner}. A limit hit is said in French.
+ */
+final class Limits {
+
+    /** The Java heap of a run: Kafka's clients need a few tens of MiB (the producer's buffer is 32 MiB by default). */
+    static final int HEAP_MIB = 256;
+    /** The run's whole tree: its JVM (heap, metaspace, code, threads), socat, and its in-memory folders. */
+    static final long MEMORY_BYTES = 1024L * 1024 * 1024;
+    /** Processes and threads of the run's tree: a solution's runs had 24 at most (sampled every 0.5 s in its cgroup). */
+    static final int TASKS = 400;
+    /** Each in-memory folder (working folder, HOME, /tmp). */
+    static final long TMPFS_BYTES = 64L * 1024 * 1024;
+    /** One file, anywhere (the cell's own folder included). */
+    static final long FILE_BYTES = 32L * 1024 * 1024;
+    /** CPU seconds of one process, beyond its run's time limit: a correct run uses a fraction of its wall time. */
+    static final int CPU_MARGIN_SECONDS = 10;
+
+    private Limits() { }
+
+    /** In French, for the report: what is limited, and what is not. */
+    static String describe(Cgroups cgroups, boolean prlimit, boolean bubblewrap) {
+        List<String> on = new ArrayList<>(List.of("tas Java " + HEAP_MIB + " Mio", "sortie 2 Mio"));
+        List<String> off = new ArrayList<>();
+        if (cgroups != Cgroups.NONE) {
+            on.add(TASKS + " processus et fils d'exécution");
+            on.add("mémoire " + MEMORY_BYTES / (1024 * 1024) + " Mio (cgroup v" + cgroups.version + ")");
+        } else {
+            off.add("processus");
+            off.add("mémoire hors tas Java");
+        }
+        if (prlimit) on.add("temps CPU, fichiers de " + FILE_BYTES / (1024 * 1024) + " Mio au plus");
+        else off.add("temps CPU, taille des fichiers");
+        if (bubblewrap) on.add("dossier de travail, HOME et /tmp de " + TMPFS_BYTES / (1024 * 1024) + " Mio chacun");
+        else off.add("espace disque");
+        return String.join(", ", on) + (off.isEmpty() ? "" : " ; non limités ici : " + String.join(", ", off));
+    }
+
+    /**
+     * {@code java …} with the grader's heap bound after every other JVM option (before {@code -classpath}): the JVM
+     * takes the last, so a {@code -Xmx20g} of the submission's //JAVA_OPTIONS does not win.
+     */
+    static List<String> withHeap(List<String> command) {
+        String exe = Path.of(command.get(0)).getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!exe.equals("java") && !exe.equals("java.exe")) return command;
+        List<String> all = new ArrayList<>(command);
+        int at = all.indexOf("-classpath");
+        all.add(at > 0 ? at : 1, "-Xmx" + HEAP_MIB + "m");
+        return all;
+    }
+
+    /** {@code wrapped}, started in the run's cgroups and under prlimit's limits (both outside the sandbox). */
+    static List<String> outside(List<String> wrapped, Run run, Path prlimit, Duration timeout) {
+        List<String> all = new ArrayList<>();
+        if (run != null && !run.procs.isEmpty()) {
+            all.addAll(List.of("/bin/sh", "-c", "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"", "sh"));
+            run.procs.forEach(p -> all.add(p.toString()));
+            all.add("--");
+        }
+        if (prlimit != null) {
+            long cpu = Math.max(1, timeout.toSeconds()) + CPU_MARGIN_SECONDS;
+            all.addAll(List.of(prlimit.toString(), "--cpu=" + cpu + ":" + (cpu + 5), "--fsize=" + FILE_BYTES + ":" + FILE_BYTES));
+        }
+        all.addAll(wrapped);
+        return all;
+    }
+
+    /** The limit {@code r} hit, if any, as its French reason. */
+    static ScriptRunner.Result explain(ScriptRunner.Result r, Run run) {
+        String why = null;
+        String err = r.stderr() + "\n" + r.stdout();
+        if (run != null && run.hit("pids.events", "max ")) {
+            why = "limite de processus atteinte (" + TASKS + " processus et fils d'exécution ; fork bomb ?)";
+        } else if (run != null && (run.hit("memory.events", "oom_kill ") || run.hit("memory.oom_control", "oom_kill "))) {
+            why = "limite de mémoire atteinte (" + MEMORY_BYTES / (1024 * 1024) + " Mio pour le programme et ce qu'il lance) : programme tué";
+        } else if (err.contains("java.lang.OutOfMemoryError")) {
+            why = "mémoire épuisée (OutOfMemoryError : tas Java limité à " + HEAP_MIB + " Mio)";
+        } else if (r.exitCode() == 128 + 24 || r.exitCode() == 128 + 9 && err.contains("CPU time limit")) {
+            why = "limite de temps CPU atteinte : programme tué";
+        } else if (err.contains("File too large") || r.exitCode() == 128 + 25) {
+            why = "limite de taille de fichier atteinte (" + FILE_BYTES / (1024 * 1024) + " Mio par fichier) : écriture refusée";
+        } else if (err.contains("No space left on device")) {
+            why = "dossier plein (" + TMPFS_BYTES / (1024 * 1024) + " Mio pour le dossier de travail, HOME et /tmp) : écriture refusée";
+        } else if (r.truncated() && !r.timedOut()) {
+            why = "sortie trop volumineuse (plus de 2 Mio sur stdout ou stderr) : programme arrêté, sortie tronquée";
+        }
+        return why == null ? r : r.withLimit(why);
+    }
+
+    /** Where cgroups can be made, and which version. */
+    record Cgroups(int version, List<Path> roots) {
+        static final Cgroups NONE = new Cgroups(0, List.of());
+
+        /** v1 (a pids and a memory hierarchy) or v2 (this process's own cgroup, if its children get both controllers). */
+        static Cgroups detect() {
+            if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) return NONE;
+            Path base = Path.of("/sys/fs/cgroup");
+            Cgroups v1 = new Cgroups(1, List.of(base.resolve("pids"), base.resolve("memory")));
+            if (v1.works()) return v1;
+            try {
+                if (Files.exists(base.resolve("cgroup.controllers"))) {
+                    for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+                        if (!line.startsWith("0::")) continue;
+                        Path own = base.resolve(line.substring(3).replaceFirst("^/", ""));
+                        Cgroups v2 = new Cgroups(2, List.of(own));
+                        if (v2.works()) return v2;
+                    }
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // no cgroup v2 of ours
+            }
+            return NONE;
+        }
+
+        private boolean works() {
+            Run probe = Run.start(this);
+            boolean ok = probe != null && !probe.procs.isEmpty();
+            if (probe != null) probe.close();
+            return ok;
+        }
+    }
+
+    /** One run's cgroups: made before, read and removed after. */
+    static final class Run implements AutoCloseable {
+        private final List<Path> dirs = new ArrayList<>();
+        final List<Path> procs = new ArrayList<>();
+
+        /** New cgroups with the limits written, or null if they cannot be made (then nothing is left behind). */
+        static Run start(Cgroups cgroups) {
+            if (cgroups == Cgroups.NONE) return null;
+            Run run = new Run();
+            String name = "kit-" + UUID.randomUUID();
+            try {
+                for (Path root : cgroups.roots) {
+                    Path dir = Files.createDirectory(root.resolve(name));
+                    run.dirs.add(dir);
+                    if (Files.exists(dir.resolve("pids.max"))) Files.writeString(dir.resolve("pids.max"), String.valueOf(TASKS));
+                    if (Files.exists(dir.resolve("memory.max"))) {
+                        Files.writeString(dir.resolve("memory.max"), String.valueOf(MEMORY_BYTES));
+                        optional(dir.resolve("memory.swap.max"), "0");
+                    }
+                    if (Files.exists(dir.resolve("memory.limit_in_bytes"))) {
+                        Files.writeString(dir.resolve("memory.limit_in_bytes"), String.valueOf(MEMORY_BYTES));
+                        optional(dir.resolve("memory.memsw.limit_in_bytes"), String.valueOf(MEMORY_BYTES));
+                    }
+                    run.procs.add(dir.resolve("cgroup.procs"));
+                }
+                boolean pids = run.dirs.stream().anyMatch(d -> Files.exists(d.resolve("pids.max")));
+                boolean memory = run.dirs.stream().anyMatch(d -> Files.exists(d.resolve("memory.max")) || Files.exists(d.resolve("memory.limit_in_bytes")));
+                if (!pids || !memory) throw new IOException("contrôleurs pids et memory absents");
+                return run;
+            } catch (IOException | RuntimeException e) {
+                run.close();
+                return null;
+            }
+        }
+
+        private static void optional(Path file, String value) {
+            try {
+                if (Files.exists(file)) Files.writeString(file, value);
+            } catch (IOException ignored) {
+                // no swap accounting
+            }
+        }
+
+        /** Does a line {@code key N} with N > 0 appear in {@code file} of one of the run's cgroups? */
+        boolean hit(String file, String key) {
+            for (Path d : dirs) {
+                try {
+                    if (!Files.exists(d.resolve(file))) continue;
+                    for (String line : Files.readAllLines(d.resolve(file))) {
+                        if (line.startsWith(key) && !line.substring(key.length()).strip().equals("0")) return true;
+                    }
+                } catch (IOException | RuntimeException ignored) {
+                    // unreadable
+                }
+            }
+            return false;
+        }
+
+        /** Removes the cgroups, once their processes are gone (killed by the sandbox before). */
+        @Override
+        public void close() {
+            for (Path d : dirs) {
+                for (int i = 0; i < 50; i++) {
+                    try {
+                        Files.deleteIfExists(d);
+                        break;
+                    } catch (IOException e) {
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException ie) {
+                            Thread.currentThread().interrupt();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
