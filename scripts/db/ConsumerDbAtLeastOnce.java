@@ -236,9 +236,9 @@ public class ConsumerDbAtLeastOnce implements Callable<Integer> {
 
         /** Creates the table if missing (and says so); an existing table must have the expected columns. */
         static void ensure(java.sql.Connection c, String table, String create) throws java.sql.SQLException {
-            List<String> expected = java.util.Arrays.stream(create.substring(create.indexOf('(') + 1).split(","))
-                    .map(String::strip).filter(s -> !s.startsWith("PRIMARY KEY") && !s.matches("\\w+\\)"))
-                    .map(s -> s.split(" ")[0]).toList();
+            // the column names: the first word of each definition, up to a table-level PRIMARY KEY (...)
+            String columns = create.substring(create.indexOf('(') + 1).split(", PRIMARY KEY \\(")[0];
+            List<String> expected = java.util.Arrays.stream(columns.split(",")).map(s -> s.strip().split(" ")[0]).toList();
             List<String> found = new java.util.ArrayList<>();
             try (var st = c.prepareStatement("SELECT column_name FROM information_schema.columns"
                     + " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position")) {
