@@ -206,7 +206,7 @@ public class ConsumerDbAtLeastOnce implements Callable<Integer> {
     /** Connection, French errors and the tables: the same in every script of scripts/db/ (ScriptPlumbingTest). */
     static final class Database {
         static final String ROWS = "CREATE TABLE kafka_rows (id BIGSERIAL PRIMARY KEY, topic TEXT NOT NULL, kafka_partition INT NOT NULL,"
-                + " kafka_offset BIGINT NOT NULL, value TEXT NOT NULL, written_at TIMESTAMPTZ NOT NULL DEFAULT now())";
+                + " kafka_offset BIGINT NOT NULL, value TEXT NOT NULL, written_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())";
         static final String OFFSETS = "CREATE TABLE kafka_offsets (group_id TEXT NOT NULL, topic TEXT NOT NULL, kafka_partition INT NOT NULL,"
                 + " next_offset BIGINT NOT NULL, PRIMARY KEY (group_id, topic, kafka_partition))";
         static final String PROCESSED = "CREATE TABLE processed_ids (id TEXT PRIMARY KEY)";

@@ -40,6 +40,11 @@ class DbScriptsTest {
     static void startPostgres() throws Exception {
         pg = EmbeddedPostgres.builder().start();
         url = "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres";
+        // built once here: two runs started together would both build the script, and JBang's cache doesn't take it
+        for (String script : List.of("ConsumerDbAtLeastOnce", "ConsumerDbExactlyOnce")) {
+            ScriptRunner.Result built = ScriptRunner.jbang(Duration.ofMinutes(5), "build", "scripts/db/" + script + ".java");
+            assertEquals(0, built.exitCode(), built.describe());
+        }
     }
 
     @AfterAll
@@ -105,6 +110,42 @@ class DbScriptsTest {
         assertTrue(r.stderr().contains("existe déjà avec d'autres colonnes"), r.describe());
     }
 
+    /**
+     * PostgreSQL stopped and started again mid-stream (same data, same port): the exactly-once consumer reconnects,
+     * goes back to the offsets the database kept, and every input value is one row.
+     */
+    @Test
+    void exactlyOnce_postgresRestartedMidStream_reconnects_noRowLostNorDuplicated() throws Exception {
+        Path data = Files.createTempDirectory("kit-pg-restart");
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        EmbeddedPostgres own = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+        String ownUrl = "jdbc:postgresql://localhost:" + port + "/postgres";
+        String topic = KafkaFixture.newTopic("dbrestart");
+        try {
+            List<String> input = new ArrayList<>(fill(topic, 200, "a"));
+            CompletableFuture<ScriptRunner.Result> run = CompletableFuture.supplyAsync(() -> consumer("ConsumerDbExactlyOnce", topic,
+                    List.of("--jdbc-url", ownUrl, "--idle-ms", "8000")));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (rows(ownUrl, topic).size() < 200 && System.currentTimeMillis() < deadline) Thread.sleep(200);
+            own.close();
+            input.addAll(fill(topic, 200, "b"));
+            Thread.sleep(2000);
+            own = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+            input.addAll(fill(topic, 200, "c"));
+            ScriptRunner.Result r = run.join();
+            assertEquals(0, r.exitCode(), r.describe());
+            assertTrue(r.stdout().contains("La base ne répond plus") && r.stdout().contains("Reconnecté"), r.describe());
+            Checker.Report report = Checker.checkProcessing(input, rows(ownUrl, topic));
+            assertEquals(0, report.lost(), report.describe());
+            assertEquals(0, report.duplicated(), report.describe());
+        } finally {
+            own.close();
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     /** Crash on the 5th of 10 records at this point, rerun without crash; the rows of the topic against the input. */
@@ -126,7 +167,8 @@ class DbScriptsTest {
 
     private static ScriptRunner.Result consumer(String script, String topic, List<String> more) {
         List<String> all = new ArrayList<>(List.of("scripts/db/" + script + ".java", "-b", KafkaFixture.bootstrap(), "-t", topic,
-                "-g", "g-" + topic, "--idle-ms", "1500"));
+                "-g", "g-" + topic));
+        if (!more.contains("--idle-ms")) all.addAll(List.of("--idle-ms", "1500"));
         if (!more.contains("--jdbc-url")) all.addAll(List.of("--jdbc-url", url));
         all.addAll(more);
         return ScriptRunner.jbang(RUN_LIMIT, all.toArray(String[]::new));
@@ -134,6 +176,10 @@ class DbScriptsTest {
 
     /** The values of the rows written for this topic (one per row, duplicates included). */
     static List<String> rows(String topic) {
+        return rows(url, topic);
+    }
+
+    static List<String> rows(String url, String topic) {
         try (Connection c = DriverManager.getConnection(url, "postgres", "postgres");
              PreparedStatement st = c.prepareStatement("SELECT value FROM kafka_rows WHERE topic = ?")) {
             st.setString(1, topic);
@@ -149,7 +195,11 @@ class DbScriptsTest {
     }
 
     private static List<String> fill(String topic, int n) {
-        String run = topic.substring(topic.lastIndexOf('-') + 1);
+        return fill(topic, n, "");
+    }
+
+    private static List<String> fill(String topic, int n, String prefix) {
+        String run = prefix + topic.substring(topic.lastIndexOf('-') + 1);
         List<String> values = IntStream.rangeClosed(1, n).mapToObj(i -> run + "-" + i).toList();
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(KafkaFixture.producerProps(KafkaFixture.bootstrap(), "all"))) {
             for (String v : values) producer.send(new ProducerRecord<>(topic, v, v));
