@@ -146,6 +146,30 @@ class DbScriptsTest {
         }
     }
 
+    /** A second instance joins the group mid-stream (2 partitions): it seeks to the database's offsets, nothing twice. */
+    @Test
+    void exactlyOnce_secondInstanceJoinsMidStream_rebalance_noRowLostNorDuplicated() throws Exception {
+        String topic = "dbrebalance-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        kit.run.Topics.create(KafkaFixture.bootstrap(), topic, 2);
+        List<String> input = new ArrayList<>(fill(topic, 300, "a"));
+        CompletableFuture<ScriptRunner.Result> first = CompletableFuture.supplyAsync(() ->
+                consumer("ConsumerDbExactlyOnce", topic, List.of("--idle-ms", "6000")));
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (rows(topic).size() < 300 && System.currentTimeMillis() < deadline) Thread.sleep(200);
+        CompletableFuture<ScriptRunner.Result> second = CompletableFuture.supplyAsync(() ->
+                consumer("ConsumerDbExactlyOnce", topic, List.of("--idle-ms", "6000")));
+        Thread.sleep(1500);
+        input.addAll(fill(topic, 300, "b"));
+        ScriptRunner.Result a = first.join();
+        ScriptRunner.Result b = second.join();
+        assertEquals(0, a.exitCode(), a.describe());
+        assertEquals(0, b.exitCode(), b.describe());
+        assertTrue(b.stdout().contains("reprend à l'offset") || a.stdout().contains("reprend à l'offset"), b.describe());
+        Checker.Report report = Checker.checkProcessing(input, rows(topic));
+        assertEquals(0, report.lost(), report.describe());
+        assertEquals(0, report.duplicated(), report.describe());
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     /** Crash on the 5th of 10 records at this point, rerun without crash; the rows of the topic against the input. */
