@@ -5,7 +5,6 @@ import kit.util.Folders;
 import kit.util.Ports;
 
 //DEPS org.apache.kafka:kafka_2.13:4.4.0
-//DEPS org.slf4j:slf4j-simple:2.0.17
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -66,6 +65,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final boolean temporary;
     private final List<Node> nodes = new ArrayList<>();
     private final String clusterId;
+    private final Path logFile;
 
     private static final class Node {
         final int id;
@@ -84,7 +84,6 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private EmbeddedKafka(Options options) {
         this.options = options;
-        quietLogs();
         if (options.brokers != 1 && options.brokers != 3) {
             throw new StartException("Nombre de brokers non pris en charge : " + options.brokers + " (choisissez 1 ou 3).");
         }
@@ -95,6 +94,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new StartException("Impossible de créer un répertoire temporaire pour les données : " + e.getMessage());
         }
         this.clusterId = clusterId(dataDir, options.brokers);
+        this.logFile = KafkaLogs.open(dataDir);
     }
 
     /** Starts the cluster and waits until every node answers clients. */
@@ -136,6 +136,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     public Path dataDir() { return dataDir; }
+
+    /** Kafka's own log (INFO and up, whatever -v says): {@code <data-dir>/logs/kafka.log}. */
+    public Path logFile() { return logFile; }
 
     public boolean isRunning(int nodeIndex) { return nodes.get(nodeIndex).server != null; }
 
@@ -185,6 +188,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 try { n.front.close(); } catch (Exception ignored) { }
             }
         }
+        KafkaLogs.close(logFile);
         if (temporary) Folders.deleteRecursively(dataDir);
     }
 
@@ -367,21 +371,6 @@ public final class EmbeddedKafka implements AutoCloseable {
             super("Le port " + port + " est déjà utilisé.");
             this.port = port;
         }
-    }
-
-    /** Broker chatter stays out of the students' console unless asked for (-v). */
-    static void quietLogs() {
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
-            // the last node of a cluster that shuts down has no quorum left: an expected, harmless timeout
-            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.raft.KafkaRaftClientDriver", "off");
-            // a node stopped on purpose (the lab, eos-bounce): the others log its absence as errors; expected, harmless
-            System.setProperty("org.slf4j.simpleLogger.log.kafka.server.ControllerApis", "off");
-            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.controller.ReplicationControlManager", "off");
-            // a loaded 2-core machine makes the controller slow: it says so at ERROR level, and carries on
-            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.controller.EventPerformanceMonitor", "off");
-        }
-        System.setProperty("org.slf4j.simpleLogger.logFile", System.getProperty("org.slf4j.simpleLogger.logFile", "System.err"));
     }
 
     private static void sleep(long ms) {
