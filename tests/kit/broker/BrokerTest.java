@@ -3,6 +3,7 @@ package kit.broker;
 import kit.KafkaFixture;
 import kit.run.Topics;
 import kit.util.Folders;
+import kit.util.Ports;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -85,6 +86,55 @@ class BrokerTest {
             }
         } finally {
             Folders.deleteRecursively(dir);
+        }
+    }
+
+    /** A node's ports are listened on again at its restart: none is in the range the OS hands out to outgoing connections. */
+    @Test
+    void nodePorts_areBelowTheEphemeralRange() {
+        for (int i = 0; i < 20; i++) {
+            int p = Ports.freeStablePort();
+            assertTrue(p >= 20000 && p < Ports.ephemeralLow(), "port " + p + " dans la plage éphémère (dès " + Ports.ephemeralLow() + ")");
+        }
+    }
+
+    /**
+     * The lab's halt: a port of a stopped node taken by someone else made Kafka's controller halt the JVM at restart
+     * (« Received a fatal error while waiting for all of the SocketServer Acceptors to be started »). The restart now
+     * waits for the port; Kafka's halt is turned into an exception here so that a regression fails this test, not the JVM.
+     */
+    @Test
+    void restartNode_whileItsControllerPortIsBrieflyTaken_waitsInsteadOfHaltingTheJvm() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> halted = new java.util.concurrent.atomic.AtomicReference<>();
+        org.apache.kafka.common.utils.internals.Exit.setHaltProcedure((code, message) -> {
+            halted.set("halt(" + code + ")");
+            throw new IllegalStateException("Kafka a voulu arrêter la JVM");
+        });
+        try (EmbeddedKafka cluster = EmbeddedKafka.start()) {
+            int port = cluster.controllerPort(0);
+            cluster.stopNode(0);
+            java.net.ServerSocket thief = new java.net.ServerSocket();
+            thief.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+            Thread release = new Thread(() -> {
+                try { Thread.sleep(1500); thief.close(); } catch (Exception ignored) { }
+            });
+            release.start();
+            try {
+                cluster.restartNode(0);
+            } catch (RuntimeException e) {
+                // without the wait: Kafka's halt, turned into this exception
+            }
+            release.join();
+            assertEquals(null, halted.get(), "Kafka a arrêté la JVM au redémarrage (port " + port + " pris)");
+            assertTrue(cluster.isRunning(0));
+            String topic = KafkaFixture.newTopic("apres-redemarrage");
+            KafkaFixture.createTopic(cluster.bootstrapServers(), topic);
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(KafkaFixture.producerProps(cluster.bootstrapServers(), "all"))) {
+                producer.send(new ProducerRecord<>(topic, "k", "v")).get(30, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of("v"), KafkaFixture.readValues(cluster.bootstrapServers(), topic, false));
+        } finally {
+            org.apache.kafka.common.utils.internals.Exit.resetHaltProcedure();
         }
     }
 

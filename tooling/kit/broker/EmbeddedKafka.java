@@ -129,6 +129,9 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public int nodeId(int nodeIndex) { return nodes.get(nodeIndex).id; }
 
+    /** The node's KRaft controller listener (for tests). */
+    int controllerPort(int nodeIndex) { return nodes.get(nodeIndex).controllerPort; }
+
     /** The index (for stopNode/restartNode) of the node with this id. */
     public int indexOf(int nodeId) {
         for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).id == nodeId) return i;
@@ -165,10 +168,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Restarts a stopped node on the same ports and data, and waits until it is back in the cluster. */
+    /**
+     * Restarts a stopped node on the same ports and data, and waits until it is back in the cluster. Its ports must be
+     * free again: Kafka's controller treats a listener it cannot bind at startup as a fatal fault and halts the whole
+     * JVM (« Received a fatal error while waiting for all of the SocketServer Acceptors to be started »).
+     */
     public void restartNode(int nodeIndex) {
         Node n = nodes.get(nodeIndex);
         if (n.server != null) return;
+        awaitPortsFree(n, 10_000);
         n.server = new KafkaRaftServer(KafkaConfig.fromProps(config(n), false), Time.SYSTEM);
         n.server.startup();
         awaitReady(nodes.size(), 30_000);
@@ -197,15 +205,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     private void startAll() {
         int n = options.brokers;
         List<Integer> clientPorts = new ArrayList<>();
+        // a node's ports are listened on again when it restarts: taken below the ephemeral range, where no outgoing
+        // connection can grab them while it is down (the lab's restarts halted the JVM 2 times in 10 under load)
+        java.util.Set<Integer> chosen = new java.util.HashSet<>();
+        java.util.function.IntSupplier stable = () -> {
+            int p;
+            do { p = Ports.freeStablePort(); } while (!chosen.add(p));
+            return p;
+        };
         for (int i = 0; i < n; i++) {
-            int p = options.port == 0 ? Ports.freePort() : options.port + i;
+            int p = options.port == 0 ? stable.getAsInt() : options.port + i;
             if (options.port != 0) ensurePortFree(p);
+            chosen.add(p);
             clientPorts.add(p);
         }
         for (int i = 0; i < n; i++) {
             int clientPort = clientPorts.get(i);
-            int brokerPort = options.front == null ? clientPort : Ports.freePort();
-            nodes.add(new Node(i + 1, clientPort, brokerPort, Ports.freePort(), Ports.freePort(), dataDir.resolve("node-" + (i + 1))));
+            int brokerPort = options.front == null ? clientPort : stable.getAsInt();
+            nodes.add(new Node(i + 1, clientPort, brokerPort, stable.getAsInt(), stable.getAsInt(), dataDir.resolve("node-" + (i + 1))));
         }
         for (Node node : nodes) format(node);
         List<CompletableFuture<Void>> startups = new ArrayList<>();
@@ -232,6 +249,22 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
         }
         awaitReady(n, 30_000);
+    }
+
+    /** A node's own listeners, free again after its stop; a French StartException rather than Kafka's halt if one stays taken. */
+    private void awaitPortsFree(Node n, long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        // with a front, the client port is the front's, which stays open; without, it is the broker port
+        List<Integer> ports = List.of(n.brokerPort, n.internalPort, n.controllerPort);
+        while (true) {
+            List<Integer> taken = ports.stream().filter(p -> !Ports.isFree(p)).toList();
+            if (taken.isEmpty()) return;
+            if (System.currentTimeMillis() > deadline) {
+                throw new StartException("Le nœud " + n.id + " ne peut pas redémarrer : son port " + taken.get(0) + " est pris par un autre "
+                        + "programme depuis son arrêt. Réessayez dans un moment, ou redémarrez le cluster.");
+            }
+            sleep(200);
+        }
     }
 
     private Properties config(Node node) {
