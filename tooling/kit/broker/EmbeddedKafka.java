@@ -177,8 +177,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         Node n = nodes.get(nodeIndex);
         if (n.server != null) return;
         awaitPortsFree(n, 10_000);
-        n.server = new KafkaRaftServer(KafkaConfig.fromProps(config(n), false), Time.SYSTEM);
-        n.server.startup();
+        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(config(n), false), Time.SYSTEM);
+        try {
+            server.startup();
+        } catch (RuntimeException e) {
+            // a half-started node is a stopped one: it can be started again
+            try { server.shutdown(); } catch (RuntimeException ignored) { }
+            throw new StartException("Le nœud " + n.id + " n'a pas redémarré : " + Errors.rootMessage(e));
+        }
+        n.server = server;
         awaitReady(nodes.size(), 30_000);
     }
 
