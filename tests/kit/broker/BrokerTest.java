@@ -99,20 +99,29 @@ class BrokerTest {
     }
 
     /**
-     * The lab's halt: a port of a stopped node taken by someone else made Kafka's controller halt the JVM at restart
-     * (« Received a fatal error while waiting for all of the SocketServer Acceptors to be started »). The restart now
-     * waits for the port; Kafka's halt is turned into an exception here so that a regression fails this test, not the JVM.
+     * The lab's halts. A port of a stopped node taken by someone else made Kafka's controller halt the JVM at restart
+     * (« Received a fatal error while waiting for all of the SocketServer Acceptors to be started »): the restart now
+     * waits for the port. A fatal fault raised by a node's own threads during its stop (Kafka's metadata loader reading
+     * the metadata log its shutdown just closed) ends that node only. The JVM's end is turned into an exception here, so
+     * that a regression fails this test, not the JVM.
      */
     @Test
-    void restartNode_whileItsControllerPortIsBrieflyTaken_waitsInsteadOfHaltingTheJvm() throws Exception {
+    void nodeRestart_portBrieflyTaken_orFatalFaultWhileStopping_neverHaltsTheJvm() throws Exception {
         java.util.concurrent.atomic.AtomicReference<String> halted = new java.util.concurrent.atomic.AtomicReference<>();
-        org.apache.kafka.common.utils.internals.Exit.setHaltProcedure((code, message) -> {
-            halted.set("halt(" + code + ")");
+        NodeHalts.onFatal((code, message) -> {
+            halted.set("halt(" + code + ") dans " + Thread.currentThread().getName());
             throw new IllegalStateException("Kafka a voulu arrêter la JVM");
         });
         try (EmbeddedKafka cluster = EmbeddedKafka.start()) {
             int port = cluster.controllerPort(0);
             cluster.stopNode(0);
+            // the stopped node's metadata loader hits a fatal fault: it ends with its node
+            assertTrue(haltFrom("kafka-1-metadata-loader-event-handler") instanceof NodeHalts.NodeHalted);
+            assertEquals(null, halted.get(), "la faute fatale d'un nœud arrêté a arrêté la JVM");
+            // any other node's fatal fault still ends the JVM (here: the exception above)
+            assertTrue(haltFrom("kafka-5-metadata-loader-event-handler") instanceof IllegalStateException);
+            assertTrue(halted.getAndSet(null) != null, "la faute fatale d'un nœud en marche doit arrêter la JVM");
+
             java.net.ServerSocket thief = new java.net.ServerSocket();
             thief.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
             Thread release = new Thread(() -> {
@@ -134,8 +143,23 @@ class BrokerTest {
             }
             assertEquals(List.of("v"), KafkaFixture.readValues(cluster.bootstrapServers(), topic, false));
         } finally {
-            org.apache.kafka.common.utils.internals.Exit.resetHaltProcedure();
+            NodeHalts.onFatal(null);
         }
+    }
+
+    /** Kafka's halt called from a thread of this name: what it threw instead of ending the JVM. */
+    private static Throwable haltFrom(String threadName) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                org.apache.kafka.common.utils.internals.Exit.halt(1);
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        }, threadName);
+        t.start();
+        t.join();
+        return thrown.get();
     }
 
     @Test

@@ -84,6 +84,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private EmbeddedKafka(Options options) {
         this.options = options;
+        NodeHalts.install();
         if (options.brokers != 1 && options.brokers != 3) {
             throw new StartException("Nombre de brokers non pris en charge : " + options.brokers + " (choisissez 1 ou 3).");
         }
@@ -149,8 +150,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     public void stopNode(int nodeIndex) {
         Node n = nodes.get(nodeIndex);
         if (n.server == null) return;
-        n.server.shutdown();
-        n.server.awaitShutdown();
+        NodeHalts.stopping(n.id);
+        try {
+            n.server.shutdown();
+            n.server.awaitShutdown();
+        } finally {
+            NodeHalts.stopDone();
+        }
         n.server = null;
     }
 
@@ -177,6 +183,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         Node n = nodes.get(nodeIndex);
         if (n.server != null) return;
         awaitPortsFree(n, 10_000);
+        NodeHalts.starting(n.id);
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(config(n), false), Time.SYSTEM);
         try {
             server.startup();

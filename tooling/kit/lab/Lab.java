@@ -1,8 +1,8 @@
 package kit.lab;
 
+import kit.broker.NodeHalts;
 import kit.faults.FaultyKafka;
 
-import org.apache.kafka.common.utils.internals.Exit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,18 +56,11 @@ public final class Lab implements AutoCloseable {
     }
 
     /**
-     * Kafka ends the JVM on a fatal fault (a node's controller or metadata loader in a state it can't trust): the lab
-     * still dies, as a real node would, but first says so in French, in its terminal and in its tombstone.
+     * Kafka ends the JVM on a fatal fault (a node's controller or metadata loader in a state it can't trust) outside a
+     * node's own stop (see NodeHalts): the lab still dies, but first says so in French, in its terminal and in its tombstone.
      */
     private static void lastWords(int controlPort, Path logFile) {
-        Exit.setHaltProcedure((code, message) -> {
-            say(controlPort, logFile, code, message);
-            Runtime.getRuntime().halt(code);
-        });
-        Exit.setExitProcedure((code, message) -> {
-            say(controlPort, logFile, code, message);
-            System.exit(code);
-        });
+        NodeHalts.onFatal((code, message) -> say(controlPort, logFile, code, message));
     }
 
     private static void say(int controlPort, Path logFile, int code, String message) {
