@@ -57,7 +57,7 @@ import java.util.regex.Pattern;
  */
 public final class LabBounces {
 
-    /** What the campaign found. */
+    /** What the campaign found; lost is -1 when no final re-read could be done. */
     public record Outcome(int cycles, int deaths, long acknowledged, long lost, long duplicated, List<String> problems) {
         public boolean passed() { return deaths == 0 && lost == 0 && problems.isEmpty(); }
     }
@@ -86,6 +86,7 @@ public final class LabBounces {
         long lost = 0;
         long duplicated = 0;
         List<String> problems = new ArrayList<>();
+        boolean verified = false;
         while (done < cycles && deaths < MAX_DEATHS) {
             try (Session s = Session.start(progress)) {
                 while (done < cycles) {
@@ -104,17 +105,19 @@ public final class LabBounces {
                     s.obituary().forEach(progress);
                     continue; // a new lab for the cycles left; what the dead one held is not counted
                 }
+                if (!problems.isEmpty()) s.keepLog();
                 long[] check = s.verify();
                 acknowledged += check[0];
                 lost += check[1];
                 duplicated += check[2];
+                verified = true;
                 if (problems.size() >= 3) break;
             } catch (RuntimeException e) {
                 problems.add("le labo n'a pas pu être mené au bout : " + Errors.rootMessage(e));
                 break;
             }
         }
-        return new Outcome(done, deaths, acknowledged, lost, duplicated, problems);
+        return new Outcome(done, deaths, acknowledged, verified ? lost : -1, duplicated, problems);
     }
 
     /** One lab JVM, its producer and its reader. */
@@ -220,7 +223,10 @@ public final class LabBounces {
             progress.accept(String.format("cycle %d/%d : nœud %d arrêté, hors de l'ISR en %.1f s, redémarré, de retour dans l'ISR en %.1f s ; "
                             + "%d acquittés, %s (%.1f s)", n, total, node, out, back, acked.cardinality(),
                     missing == 0 ? "tous lus" : missing + " PAS LUS", (System.nanoTime() - t0) / 1e9));
-            return missing == 0 ? null : missing + " message(s) acquitté(s) pas lus par le lecteur";
+            if (writer.failure != null) return "le producteur s'est arrêté : " + writer.failure;
+            if (reader.failure != null) return "le lecteur s'est arrêté : " + reader.failure;
+            return missing == 0 ? null : missing + " message(s) acquitté(s) pas lus par le lecteur"
+                    + (writer.lastError != null ? " (dernière erreur d'envoi : " + writer.lastError + ")" : "");
         }
 
         /** Stops the writer, then reads the whole topic again from the start: {acknowledged, lost, duplicated}. */
@@ -250,6 +256,18 @@ public final class LabBounces {
             progress.accept(String.format("relecture complète : %d acquittés, %d relus, %d perdus, %d doublons (%d envois en échec, non acquittés)",
                     acked.cardinality(), seen.cardinality(), lost.cardinality(), duplicated, writer.failed.get()));
             return new long[] {acked.cardinality(), lost.cardinality(), duplicated};
+        }
+
+        /** The lab's temporary directory goes with it: a copy of Kafka's log is kept for the post-mortem. */
+        void keepLog() {
+            if (logFile == null || !Files.exists(logFile)) return;
+            try {
+                Path copy = Files.createTempFile("lab-bounces-kafka-", ".log");
+                Files.copy(logFile, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                progress.accept("journaux de Kafka gardés dans " + copy);
+            } catch (IOException e) {
+                progress.accept("journaux de Kafka non copiés : " + e.getMessage());
+            }
         }
 
         /** What a dead lab left: its exit code, its last words, and Kafka's fatal lines from its log. */
@@ -328,6 +346,8 @@ public final class LabBounces {
         private final BitSet acked = new BitSet();
         private final AtomicBoolean stop = new AtomicBoolean();
         final AtomicLong failed = new AtomicLong();
+        volatile String failure;
+        volatile String lastError;
 
         Writer(String bootstrap) {
             super("lab-bounces-producteur");
@@ -353,13 +373,14 @@ public final class LabBounces {
                             synchronized (acked) { acked.set(s); }
                         } else {
                             failed.incrementAndGet();
+                            lastError = e.getClass().getSimpleName() + " : " + e.getMessage();
                         }
                     });
                     if (seq % 50 == 0) LabBounces.sleep(50); // about 1000 records a second: enough traffic, little CPU
                 }
                 producer.flush();
             } catch (RuntimeException e) {
-                // the lab died under it: the campaign counts the death
+                failure = Errors.rootMessage(e); // the lab died under it, or the producer failed: the cycle says so
             }
         }
 
@@ -378,6 +399,7 @@ public final class LabBounces {
         private final String bootstrap;
         private final BitSet seen = new BitSet();
         private final AtomicBoolean stop = new AtomicBoolean();
+        volatile String failure;
 
         Reader(String bootstrap) {
             super("lab-bounces-lecteur");
@@ -403,7 +425,7 @@ public final class LabBounces {
                     }
                 }
             } catch (RuntimeException e) {
-                // the lab died under it: the campaign counts the death
+                failure = Errors.rootMessage(e); // the lab died under it, or the consumer failed: the cycle says so
             }
         }
 
