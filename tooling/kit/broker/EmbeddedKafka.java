@@ -220,7 +220,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         int n = options.brokers;
         List<Integer> clientPorts = new ArrayList<>();
         // a node's ports are listened on again when it restarts: taken below the ephemeral range, where no outgoing
-        // connection can grab them while it is down (the lab's restarts halted the JVM 2 times in 10 under load)
+        // connection can grab them while it is down (a taken port makes Kafka halt the JVM at the restart, see restartNode)
         java.util.Set<Integer> chosen = new java.util.HashSet<>();
         java.util.function.IntSupplier stable = () -> {
             int p;
