@@ -345,7 +345,7 @@ public class ConsumerDbAtLeastOnce implements Callable<Integer> {
                 String now = extra.getProperty(key).strip();
                 // every key is passed on (a serializer's or an interceptor's too); only this client's own can warn
                 Object before = config.containsKey(key) ? config.get(key) : def.defaultValues().get(key);
-                String effect = def.names().contains(key) ? effect(key, now) : null;
+                String effect = def.names().contains(key) ? effect(key, now, config) : null;
                 if (effect != null && !String.valueOf(before).equalsIgnoreCase(now)) {
                     System.err.printf("Attention : --config change %s de « %s » en « %s » : %s.%n", key, before, now, effect);
                 }
@@ -357,23 +357,44 @@ public class ConsumerDbAtLeastOnce implements Callable<Integer> {
             }
         }
 
-        /** What a value of a key the semantics rest on does to the guarantee; null for any other key. */
-        static String effect(String key, String value) {
+        /**
+         * What a value of a key the semantics rest on does to the guarantee, given the config merged so far (the file's
+         * keys come in alphabetical order: acks and delivery.timeout.ms before retries); null for any other key.
+         */
+        static String effect(String key, String value, Properties config) {
             String v = value.toLowerCase(java.util.Locale.ROOT);
             return switch (key) {
                 case "acks" -> v.equals("0") ? "le broker ne confirme plus rien, une requête perdue est un message perdu sans erreur"
-                        : v.equals("1") ? "seul le leader confirme, un message confirmé est perdu si le leader tombe avant de le répliquer"
-                        : "tous les réplicas synchronisés confirment, un message confirmé survit à la chute du leader";
-                case "retries" -> v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message perdu"
-                        : "les envois sans réponse sont renvoyés, et sans idempotence une réponse perdue fait un doublon";
+                        : v.equals("1") ? "seul le leader confirme, un message confirmé est perdu si le leader tombe avant qu'un suiveur l'ait copié"
+                        : "le leader confirme quand les réplicas synchronisés (ISR) ont le message, pas tous les réplicas, et refuse "
+                        + "l'écriture s'ils sont moins que min.insync.replicas (ramené au nombre de réplicas s'il le dépasse) ; avec "
+                        + "min.insync.replicas=1 (défaut du broker) l'ISR peut se réduire au leader et acks=all ne vaut pas mieux que "
+                        + "acks=1, comme sur le lab à 1 nœud (une seule copie). Un message confirmé survit à la chute du leader avec "
+                        + "3 réplicas, min.insync.replicas=2 et unclean.leader.election.enable=false ; Kafka n'écrit pas chaque message "
+                        + "sur disque (pas de fsync), ce sont les copies qui le protègent";
+                case "retries" -> "0".equals(String.valueOf(config.get("acks")).strip())
+                        ? "avec acks=0, retries ne change presque rien : le broker ne répond pas, le producteur ne voit pas d'échec à "
+                        + "réessayer (seule une connexion coupée avant la fin de l'écriture d'une requête la fait renvoyer)"
+                        : v.equals("0") ? "plus aucun nouvel essai, une requête ou une réponse perdue devient un message en échec, perdu si le programme n'en fait rien"
+                        : "les envois sans réponse ou refusés pour un temps sont renvoyés, " + value + " fois au plus et tant que "
+                        + "delivery.timeout.ms (" + config.getOrDefault("delivery.timeout.ms", "120000") + " ms) n'est pas écoulé : ce délai "
+                        + "borne les essais quoi que vaille retries (défauts de Kafka : retries=2147483647, delivery.timeout.ms=120000) ; "
+                        + "sans idempotence, une réponse perdue fait un doublon, et avec plusieurs requêtes en vol un renvoi peut changer l'ordre";
                 case "enable.idempotence" -> v.equals("true") ? "le broker écarte les renvois (numéros de séquence), plus de doublon dû aux nouveaux essais"
-                        : "un nouvel essai peut écrire un message deux fois (doublon)";
+                        : "un nouvel essai peut écrire un message deux fois (doublon), ou, avec plusieurs requêtes en vol, changer l'ordre";
                 case "max.in.flight.requests.per.connection" -> "plusieurs requêtes en vol : sans idempotence, un nouvel essai peut changer l'ordre";
                 case "transactional.id" -> "une autre identité de transaction, un autre programme qui la partage sera écarté (fencing)";
-                case "isolation.level" -> v.equals("read_committed") ? "seuls les messages des transactions validées sont lus"
+                case "isolation.level" -> v.equals("read_committed")
+                        ? "la lecture s'arrête au dernier offset stable (LSO) : les messages des transactions avortées sont sautés, et une "
+                        + "transaction ouverte bloque tout ce qui la suit dans la partition, messages non transactionnels compris, "
+                        + "jusqu'à son commit, son abandon ou son expiration (transaction.timeout.ms)"
                         : "les messages des transactions avortées ou en cours sont lus aussi, exactly-once ne tient plus à la lecture";
                 case "enable.auto.commit" -> v.equals("true")
-                        ? "les offsets sont validés en tâche de fond, sans lien avec le traitement : perte ou doublon selon le moment du crash"
+                        ? "le client Java valide lui-même, dans poll() (toutes les auto.commit.interval.ms, 5 s par défaut), avant un "
+                        + "rééquilibrage et dans close(), la position des messages que poll() a déjà rendus : après un crash, ceux traités "
+                        + "depuis la dernière validation sont relus (doublons, at-least-once) ; la perte vient d'un close() après un lot "
+                        + "à moitié traité (tout le lot est validé, la fin n'est jamais traitée). librdkafka (le client Python du cours) "
+                        + "valide, lui, en tâche de fond : un crash peut y perdre un message rendu mais pas encore traité"
                         : "les offsets ne sont validés que par le programme";
                 case "auto.offset.reset" -> v.equals("latest") ? "sans offset validé, la lecture part de la fin : les messages déjà là sont sautés"
                         : "sans offset validé, la lecture part " + (v.equals("earliest") ? "du début du topic" : "de « " + value + " »");

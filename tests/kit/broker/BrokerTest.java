@@ -3,6 +3,7 @@ package kit.broker;
 import kit.KafkaFixture;
 import kit.run.Topics;
 import kit.util.Folders;
+import kit.util.Ports;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -86,6 +87,79 @@ class BrokerTest {
         } finally {
             Folders.deleteRecursively(dir);
         }
+    }
+
+    /** A node's ports are listened on again at its restart: none is in the range the OS hands out to outgoing connections. */
+    @Test
+    void nodePorts_areBelowTheEphemeralRange() {
+        for (int i = 0; i < 20; i++) {
+            int p = Ports.freeStablePort();
+            assertTrue(p >= 20000 && p < Ports.ephemeralLow(), "port " + p + " dans la plage éphémère (dès " + Ports.ephemeralLow() + ")");
+        }
+    }
+
+    /**
+     * The lab's halts. A port of a stopped node taken by someone else made Kafka's controller halt the JVM at restart
+     * (« Received a fatal error while waiting for all of the SocketServer Acceptors to be started »): the restart now
+     * waits for the port. A fatal fault raised by a node's own threads during its stop (Kafka's metadata loader reading
+     * the metadata log its shutdown just closed) ends that node only. The JVM's end is turned into an exception here, so
+     * that a regression fails this test, not the JVM.
+     */
+    @Test
+    void nodeRestart_portBrieflyTaken_orFatalFaultWhileStopping_neverHaltsTheJvm() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> halted = new java.util.concurrent.atomic.AtomicReference<>();
+        NodeHalts.onFatal((code, message) -> {
+            halted.set("halt(" + code + ") dans " + Thread.currentThread().getName());
+            throw new IllegalStateException("Kafka a voulu arrêter la JVM");
+        });
+        try (EmbeddedKafka cluster = EmbeddedKafka.start()) {
+            int port = cluster.controllerPort(0);
+            cluster.stopNode(0);
+            // the stopped node's metadata loader hits a fatal fault: it ends with its node
+            assertTrue(haltFrom("kafka-1-metadata-loader-event-handler") instanceof NodeHalts.NodeHalted);
+            assertEquals(null, halted.get(), "la faute fatale d'un nœud arrêté a arrêté la JVM");
+            // any other node's fatal fault still ends the JVM (here: the exception above)
+            assertTrue(haltFrom("kafka-5-metadata-loader-event-handler") instanceof IllegalStateException);
+            assertTrue(halted.getAndSet(null) != null, "la faute fatale d'un nœud en marche doit arrêter la JVM");
+
+            java.net.ServerSocket thief = new java.net.ServerSocket();
+            thief.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+            Thread release = new Thread(() -> {
+                try { Thread.sleep(1500); thief.close(); } catch (Exception ignored) { }
+            });
+            release.start();
+            try {
+                cluster.restartNode(0);
+            } catch (RuntimeException e) {
+                // without the wait: Kafka's halt, turned into this exception
+            }
+            release.join();
+            assertEquals(null, halted.get(), "Kafka a arrêté la JVM au redémarrage (port " + port + " pris)");
+            assertTrue(cluster.isRunning(0));
+            String topic = KafkaFixture.newTopic("apres-redemarrage");
+            KafkaFixture.createTopic(cluster.bootstrapServers(), topic);
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(KafkaFixture.producerProps(cluster.bootstrapServers(), "all"))) {
+                producer.send(new ProducerRecord<>(topic, "k", "v")).get(30, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of("v"), KafkaFixture.readValues(cluster.bootstrapServers(), topic, false));
+        } finally {
+            NodeHalts.onFatal(null);
+        }
+    }
+
+    /** Kafka's halt called from a thread of this name: what it threw instead of ending the JVM. */
+    private static Throwable haltFrom(String threadName) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                org.apache.kafka.common.utils.internals.Exit.halt(1);
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        }, threadName);
+        t.start();
+        t.join();
+        return thrown.get();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package kit.bench;
 
+import kit.broker.KafkaLogs;
 import kit.run.JBang;
 import kit.run.Program;
 import kit.run.ScriptRunner;
@@ -80,6 +81,7 @@ public final class Bench {
 
     /** Entry point of the kit's loop in its own JVM: BOOTSTRAP TOPIC CONFIG COUNT SIZE. */
     public static void main(String... args) {
+        KafkaLogs.consoleOnly();
         Stats s = produce(args[0], args[1], Config.valueOf(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
         System.out.println("BENCH " + s.records() + " " + s.seconds() + " " + s.p50Ms() + " " + s.p99Ms());
     }
@@ -91,7 +93,7 @@ public final class Bench {
     public static Stats produceInOwnJvm(String bootstrap, String topic, Config config, int count, int size, List<String> jvm,
                                         Duration timeout) {
         List<String> cmd = java(jvm);
-        cmd.addAll(List.of("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 Bench.class.getName(), bootstrap, topic, config.name(), String.valueOf(count), String.valueOf(size)));
         ScriptRunner.Result r = ScriptRunner.run(cmd, ScriptRunner.root(), Map.of(), timeout);
         Matcher m = OWN_JVM_LINE.matcher(r.stdout());

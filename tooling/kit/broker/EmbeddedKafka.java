@@ -5,7 +5,6 @@ import kit.util.Folders;
 import kit.util.Ports;
 
 //DEPS org.apache.kafka:kafka_2.13:4.4.0
-//DEPS org.slf4j:slf4j-simple:2.0.17
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -66,6 +65,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final boolean temporary;
     private final List<Node> nodes = new ArrayList<>();
     private final String clusterId;
+    private final Path logFile;
 
     private static final class Node {
         final int id;
@@ -84,7 +84,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private EmbeddedKafka(Options options) {
         this.options = options;
-        quietLogs();
+        NodeHalts.install();
         if (options.brokers != 1 && options.brokers != 3) {
             throw new StartException("Nombre de brokers non pris en charge : " + options.brokers + " (choisissez 1 ou 3).");
         }
@@ -95,6 +95,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new StartException("Impossible de créer un répertoire temporaire pour les données : " + e.getMessage());
         }
         this.clusterId = clusterId(dataDir, options.brokers);
+        this.logFile = KafkaLogs.open(dataDir);
     }
 
     /** Starts the cluster and waits until every node answers clients. */
@@ -129,6 +130,9 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public int nodeId(int nodeIndex) { return nodes.get(nodeIndex).id; }
 
+    /** The node's KRaft controller listener (for tests). */
+    int controllerPort(int nodeIndex) { return nodes.get(nodeIndex).controllerPort; }
+
     /** The index (for stopNode/restartNode) of the node with this id. */
     public int indexOf(int nodeId) {
         for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).id == nodeId) return i;
@@ -137,14 +141,22 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public Path dataDir() { return dataDir; }
 
+    /** Kafka's own log (INFO and up, whatever -v says): {@code <data-dir>/logs/kafka.log}. */
+    public Path logFile() { return logFile; }
+
     public boolean isRunning(int nodeIndex) { return nodes.get(nodeIndex).server != null; }
 
     /** Stops one node as a crash would: the others notice within the session timeout and take over its partitions. */
     public void stopNode(int nodeIndex) {
         Node n = nodes.get(nodeIndex);
         if (n.server == null) return;
-        n.server.shutdown();
-        n.server.awaitShutdown();
+        NodeHalts.stopping(n.id);
+        try {
+            n.server.shutdown();
+            n.server.awaitShutdown();
+        } finally {
+            NodeHalts.stopDone();
+        }
         n.server = null;
     }
 
@@ -162,12 +174,25 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Restarts a stopped node on the same ports and data, and waits until it is back in the cluster. */
+    /**
+     * Restarts a stopped node on the same ports and data, and waits until it is back in the cluster. Its ports must be
+     * free again: Kafka's controller treats a listener it cannot bind at startup as a fatal fault and halts the whole
+     * JVM (« Received a fatal error while waiting for all of the SocketServer Acceptors to be started »).
+     */
     public void restartNode(int nodeIndex) {
         Node n = nodes.get(nodeIndex);
         if (n.server != null) return;
-        n.server = new KafkaRaftServer(KafkaConfig.fromProps(config(n), false), Time.SYSTEM);
-        n.server.startup();
+        awaitPortsFree(n, 10_000);
+        NodeHalts.starting(n.id);
+        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(config(n), false), Time.SYSTEM);
+        try {
+            server.startup();
+        } catch (RuntimeException e) {
+            // a half-started node is a stopped one: it can be started again
+            try { server.shutdown(); } catch (RuntimeException ignored) { }
+            throw new StartException("Le nœud " + n.id + " n'a pas redémarré : " + Errors.rootMessage(e));
+        }
+        n.server = server;
         awaitReady(nodes.size(), 30_000);
     }
 
@@ -185,6 +210,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 try { n.front.close(); } catch (Exception ignored) { }
             }
         }
+        KafkaLogs.close(logFile);
         if (temporary) Folders.deleteRecursively(dataDir);
     }
 
@@ -193,15 +219,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     private void startAll() {
         int n = options.brokers;
         List<Integer> clientPorts = new ArrayList<>();
+        // a node's ports are listened on again when it restarts: taken below the ephemeral range, where no outgoing
+        // connection can grab them while it is down (a taken port makes Kafka halt the JVM at the restart, see restartNode)
+        java.util.Set<Integer> chosen = new java.util.HashSet<>();
+        java.util.function.IntSupplier stable = () -> {
+            int p;
+            do { p = Ports.freeStablePort(); } while (!chosen.add(p));
+            return p;
+        };
         for (int i = 0; i < n; i++) {
-            int p = options.port == 0 ? Ports.freePort() : options.port + i;
+            int p = options.port == 0 ? stable.getAsInt() : options.port + i;
             if (options.port != 0) ensurePortFree(p);
+            chosen.add(p);
             clientPorts.add(p);
         }
         for (int i = 0; i < n; i++) {
             int clientPort = clientPorts.get(i);
-            int brokerPort = options.front == null ? clientPort : Ports.freePort();
-            nodes.add(new Node(i + 1, clientPort, brokerPort, Ports.freePort(), Ports.freePort(), dataDir.resolve("node-" + (i + 1))));
+            int brokerPort = options.front == null ? clientPort : stable.getAsInt();
+            nodes.add(new Node(i + 1, clientPort, brokerPort, stable.getAsInt(), stable.getAsInt(), dataDir.resolve("node-" + (i + 1))));
         }
         for (Node node : nodes) format(node);
         List<CompletableFuture<Void>> startups = new ArrayList<>();
@@ -228,6 +263,22 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
         }
         awaitReady(n, 30_000);
+    }
+
+    /** A node's own listeners, free again after its stop; a French StartException rather than Kafka's halt if one stays taken. */
+    private void awaitPortsFree(Node n, long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        // with a front, the client port is the front's, which stays open; without, it is the broker port
+        List<Integer> ports = List.of(n.brokerPort, n.internalPort, n.controllerPort);
+        while (true) {
+            List<Integer> taken = ports.stream().filter(p -> !Ports.isFree(p)).toList();
+            if (taken.isEmpty()) return;
+            if (System.currentTimeMillis() > deadline) {
+                throw new StartException("Le nœud " + n.id + " ne peut pas redémarrer : son port " + taken.get(0) + " est pris par un autre "
+                        + "programme depuis son arrêt. Réessayez dans un moment, ou redémarrez le cluster.");
+            }
+            sleep(200);
+        }
     }
 
     private Properties config(Node node) {
@@ -374,21 +425,6 @@ public final class EmbeddedKafka implements AutoCloseable {
             super("Le port " + port + " est déjà utilisé.");
             this.port = port;
         }
-    }
-
-    /** Broker chatter stays out of the students' console unless asked for (-v). */
-    static void quietLogs() {
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
-            // the last node of a cluster that shuts down has no quorum left: an expected, harmless timeout
-            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.raft.KafkaRaftClientDriver", "off");
-            // a node stopped on purpose (the lab, eos-bounce): the others log its absence as errors; expected, harmless
-            System.setProperty("org.slf4j.simpleLogger.log.kafka.server.ControllerApis", "off");
-            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.controller.ReplicationControlManager", "off");
-            // a loaded 2-core machine makes the controller slow: it says so at ERROR level, and carries on
-            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.controller.EventPerformanceMonitor", "off");
-        }
-        System.setProperty("org.slf4j.simpleLogger.logFile", System.getProperty("org.slf4j.simpleLogger.logFile", "System.err"));
     }
 
     private static void sleep(long ms) {

@@ -1,5 +1,6 @@
 package kit.grade;
 
+import kit.broker.KafkaLogs;
 import kit.faults.FaultyKafka;
 import kit.run.Sandbox;
 import kit.scenarios.Scenarios;
@@ -96,7 +97,7 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
 
     @Override
     public Integer call() throws Exception {
-        if (verbose.length > 0) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        KafkaLogs.verbosity(verbose.length);
         if (jobs < 1 || jobs > 8) throw new ParameterException(spec.commandLine(), "--jobs doit être entre 1 et 8");
         if (timeoutSeconds < 10) throw new ParameterException(spec.commandLine(), "--timeout doit valoir au moins 10 s");
         if (!List.of("texte", "gradescope", "vpl").contains(format)) {

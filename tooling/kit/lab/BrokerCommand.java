@@ -1,6 +1,7 @@
 package kit.lab;
 
 import kit.broker.EmbeddedKafka;
+import kit.broker.KafkaLogs;
 import kit.broker.KafkaProbe;
 
 import picocli.CommandLine.Command;
@@ -42,9 +43,7 @@ public final class BrokerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (verbose.length > 0) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose.length > 1 ? "debug" : "info");
-        }
+        KafkaLogs.verbosity(verbose.length);
         if (brokers != 1 && brokers != 3) {
             System.err.println("Erreur : --brokers doit valoir 1 ou 3 (reçu : " + brokers + ").");
             return 2;
@@ -77,6 +76,7 @@ public final class BrokerCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         AutoCloseable cluster;
         String bootstrap;
+        Path logFile;
         String kept = "";
         String labUrl = null;
         String token = null;
@@ -87,10 +87,12 @@ public final class BrokerCommand implements Callable<Integer> {
                 token = lab.token();
                 cluster = lab;
                 bootstrap = lab.bootstrapServers();
+                logFile = lab.kafka().cluster().logFile();
             } else {
                 EmbeddedKafka kafka = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(port).dataDir(dataDir));
                 cluster = kafka;
                 bootstrap = kafka.bootstrapServers();
+                logFile = kafka.logFile();
                 kept = dataDir != null ? ", données dans " + kafka.dataDir() : "";
             }
         } catch (LabControl.PortInUseException | LabControl.ListenException e) {
@@ -120,17 +122,17 @@ public final class BrokerCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (faults && token == null) {
             System.out.printf("✔ Labo prêt : Kafka 4.4.0 sur %s à travers le proxy de pannes (%d nœud%s, %.1f s), "
-                            + "contrôle sur %s (./jbang fault --help), page du labo sur %s/. Ctrl-C pour arrêter.%n",
-                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, labUrl, labUrl);
+                            + "contrôle sur %s (./jbang fault --help), page du labo sur %s/. Ctrl-C pour arrêter. Journaux de Kafka : %s%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, labUrl, labUrl, logFile);
         } else if (faults) {
             String page = (listenAddress.isAnyLocalAddress() ? "http://" + reachableHost() + ":" + controlPort : labUrl) + "/?token=" + token;
             System.out.printf("✔ Labo prêt : Kafka 4.4.0 sur %s à travers le proxy de pannes (%d nœud%s, %.1f s), "
                             + "contrôle sur %s (./jbang fault --help), page du labo sur %s , jeton %s "
-                            + "(./jbang fault --token, ou KAFKA_LAB_TOKEN). Ctrl-C pour arrêter.%n",
-                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, labUrl, page, token);
+                            + "(./jbang fault --token, ou KAFKA_LAB_TOKEN). Ctrl-C pour arrêter. Journaux de Kafka : %s%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, labUrl, page, token, logFile);
         } else {
-            System.out.printf("✔ Kafka 4.4.0 prêt sur %s (%d nœud%s KRaft, démarré en %.1f s%s). Ctrl-C pour arrêter.%n",
-                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, kept);
+            System.out.printf("✔ Kafka 4.4.0 prêt sur %s (%d nœud%s KRaft, démarré en %.1f s%s). Ctrl-C pour arrêter. Journaux de Kafka : %s%n",
+                    bootstrap, brokers, brokers > 1 ? "s" : "", seconds, kept, logFile);
         }
         stopped.await();
         return 0;

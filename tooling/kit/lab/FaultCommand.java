@@ -78,7 +78,8 @@ public final class FaultCommand implements Runnable {
         String base = control.base();
         HttpRequest.Builder b;
         try {
-            b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(90));
+            // stopping or starting a node takes seconds (start waits until it is back in the cluster); the rest is instant
+            b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(path.startsWith("/api/brokers/") ? 60 : 20));
         } catch (IllegalArgumentException e) {
             throw new LabError("adresse du labo invalide : « " + base + " »");
         }
@@ -91,11 +92,20 @@ public final class FaultCommand implements Runnable {
         HttpResponse<String> r;
         try {
             r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (ConnectException | HttpTimeoutException e) {
-            throw new LabError("aucun labo ne répond sur " + base + ". Démarrez-le dans un autre terminal, depuis le dossier du kit : "
+        } catch (ConnectException e) {
+            String dead = deathNote(base);
+            if (dead != null) throw new LabError("le labo ne répond plus : " + dead);
+            throw new LabError("aucun labo ne répond sur " + base + " : il n'est pas démarré, ou il s'est arrêté (son terminal dit pourquoi). "
+                    + "Démarrez-le dans un autre terminal, depuis le dossier du kit : "
                     + "./jbang broker --faults (ou réglez KAFKA_LAB_CONTROL, ou --control).");
+        } catch (HttpTimeoutException e) {
+            throw new LabError("le labo ne répond plus : pas de réponse de " + base + " en " + b.build().timeout().orElseThrow().toSeconds()
+                    + " s. Regardez son terminal (./jbang broker --faults) : s'il est bloqué, arrêtez-le (Ctrl-C) et relancez-le.");
         } catch (IOException e) {
-            throw new LabError("le labo sur " + base + " ne répond pas : " + e.getMessage());
+            String dead = deathNote(base);
+            throw new LabError("le labo ne répond plus : " + (dead != null ? dead
+                    : "la connexion à " + base + " s'est coupée en pleine requête (" + e.getMessage() + ") ; sa JVM s'est peut-être arrêtée : "
+                    + "regardez son terminal, et relancez-le si besoin : ./jbang broker --faults."));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LabError("interrompu");
@@ -110,6 +120,19 @@ public final class FaultCommand implements Runnable {
             throw new LabError(why);
         }
         return r.body();
+    }
+
+    /** What a lab on this machine that Kafka halted wrote before dying (Lab.tombstone), if the address is a local one. */
+    static String deathNote(String base) {
+        try {
+            URI u = URI.create(base);
+            String host = u.getHost();
+            if (u.getPort() < 0 || host == null || !(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"))) return null;
+            Path f = Lab.tombstone(u.getPort());
+            return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8).strip() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Options shared by the faults that target a request. */

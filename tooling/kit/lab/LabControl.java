@@ -230,7 +230,11 @@ public final class LabControl implements AutoCloseable {
                 cluster.crashNode(index);
             } else {
                 if (cluster.isRunning(index)) throw new Refused(409, "le nœud " + id + " est déjà en marche.");
-                cluster.restartNode(index);
+                try {
+                    cluster.restartNode(index);
+                } catch (EmbeddedKafka.StartException e) {
+                    throw new Refused(409, e.getMessage());
+                }
             }
         }
         return Map.of("id", id, "up", cluster.isRunning(index));

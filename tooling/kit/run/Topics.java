@@ -250,13 +250,17 @@ public final class Topics {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = Admin.create(adminProps(bootstrap))) {
             while (System.nanoTime() < deadline) {
-                if (latest(admin, tp, IsolationLevel.READ_UNCOMMITTED) >= count) return true;
+                try {
+                    if (latest(admin, tp, IsolationLevel.READ_UNCOMMITTED) >= count) return true;
+                } catch (InterruptedException e) {
+                    throw e;
+                } catch (Exception e) {
+                    // a topic just created is not yet known to every node of a cluster (UnknownTopicOrPartition): ask again
+                }
                 Thread.sleep(20);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (Exception e) {
-            return false;
         }
         return false;
     }

@@ -297,11 +297,20 @@ function showSvg(text) {
 }
 
 // ---- live
+// the lab's JVM gone (Kafka halts it on a fatal error, or Ctrl-C): say so after a few seconds rather than retry in silence
+const LAB_GONE = "Le labo ne répond plus : sa JVM s'est sans doute arrêtée. Son terminal (./jbang broker --faults) dit pourquoi "
+  + "et où sont les journaux de Kafka. Relancez-le : cette page se reconnectera d'elle-même.";
+let goneTimer = null;
 function connect() {
   const source = new EventSource("/api/events");
-  source.addEventListener("open", () => { $("direct").textContent = "● en direct"; $("direct").className = "ok"; });
+  source.addEventListener("open", () => {
+    $("direct").textContent = "● en direct"; $("direct").className = "ok";
+    clearTimeout(goneTimer); goneTimer = null;
+    if ($("erreur-texte").textContent === LAB_GONE) $("erreur").hidden = true;
+  });
   source.addEventListener("error", () => {
     $("direct").className = "ko";
+    if (goneTimer === null) goneTimer = setTimeout(() => { goneTimer = null; showError(LAB_GONE); }, 6000);
     if (source.readyState === EventSource.CLOSED) {
       // refused (too many pages open) or the lab is gone: the browser won't retry by itself
       $("direct").textContent = "○ déconnecté (labo arrêté, ou trop de pages ouvertes) : nouvel essai dans 3 s";
