@@ -1,5 +1,6 @@
 package kit.lab;
 
+import kit.broker.NodeHalts;
 import kit.faults.FaultPlan;
 import kit.faults.Trace;
 import kit.faults.TraceEntry;
@@ -7,7 +8,6 @@ import kit.run.ScriptRunner;
 import kit.run.Topics;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.utils.internals.Exit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,9 +78,8 @@ class LabPageTest {
         }
         // the brokers run in this JVM: a fatal fault in one (it happened, rarely, to a node restarted on this loaded machine)
         // fails the test that caused it instead of halting the JVM and every test with it
-        Exit.setExitProcedure(LabPageTest::brokerGaveUp);
-        Exit.setHaltProcedure(LabPageTest::brokerGaveUp);
         lab = startLab(1);
+        NodeHalts.onFatal(LabPageTest::brokerGaveUp);
         // the driver is named explicitly: Selenium Manager (which would download one) is never asked
         System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
         profile = Files.createTempDirectory("labo-page-chromium-");
@@ -105,8 +104,7 @@ class LabPageTest {
 
     @AfterAll
     static void stop() {
-        Exit.resetExitProcedure();
-        Exit.resetHaltProcedure();
+        NodeHalts.onFatal(null);
         if (browser != null) browser.quit();
         if (lab != null) lab.close();
         if (profile != null) kit.util.Folders.deleteRecursively(profile);

@@ -24,7 +24,6 @@ public final class NodeHalts {
     private static final Map<Integer, Integer> STOPPING = new ConcurrentHashMap<>();
     private static final Set<Thread> STOPPERS = ConcurrentHashMap.newKeySet();
     private static volatile Exit.Procedure onFatal;
-    private static boolean installed;
 
     private NodeHalts() { }
 
@@ -34,9 +33,11 @@ public final class NodeHalts {
         onFatal = procedure;
     }
 
+    /**
+     * Puts this class's procedures in Kafka's Exit, again at each call: a test that set its own and then reset Exit's
+     * defaults would otherwise leave Kafka free to end the JVM.
+     */
     static synchronized void install() {
-        if (installed) return;
-        installed = true;
         Exit.setHaltProcedure((code, message) -> {
             decide(code, message);
             Runtime.getRuntime().halt(code);
