@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -58,23 +59,29 @@ public final class ShareLessons {
 
     /** Every lesson in the order of the course's story, each reported to {@code progress} as it starts. */
     public List<Lesson> all(Consumer<String> progress) {
+        List<Map.Entry<String, Supplier<Lesson>>> steps = List.of(
+                Map.entry(TWO_MEMBERS, this::twoMembersOnePartition),
+                Map.entry(CRASH, this::crashBeforeAcknowledging),
+                Map.entry(LOST_REQUEST, () -> lostAcknowledgement(FaultPlan.Kind.LOSE_REQUEST)),
+                Map.entry(LOST_RESPONSE, () -> lostAcknowledgement(FaultPlan.Kind.LOSE_RESPONSE)),
+                Map.entry(POISON, this::poison),
+                Map.entry(IMPLICIT, this::implicitMode),
+                Map.entry(LATEST, this::newGroupLatest));
         List<Lesson> lessons = new ArrayList<>();
-        List<Runnable> steps = List.of(
-                () -> lessons.add(twoMembersOnePartition()),
-                () -> lessons.add(crashBeforeAcknowledging()),
-                () -> lessons.add(lostAcknowledgement(FaultPlan.Kind.LOSE_REQUEST)),
-                () -> lessons.add(lostAcknowledgement(FaultPlan.Kind.LOSE_RESPONSE)),
-                () -> lessons.add(poison()),
-                () -> lessons.add(implicitMode()),
-                () -> lessons.add(newGroupLatest()));
-        String[] names = {"deux membres, une partition", "crash avant l'acquittement", "requête ShareAcknowledge perdue",
-                "réponse ShareAcknowledge perdue", "messages empoisonnés", "mode implicite", "groupe neuf en latest"};
         for (int i = 0; i < steps.size(); i++) {
-            progress.accept("[" + (i + 1) + "/" + steps.size() + "] " + names[i] + "...");
-            steps.get(i).run();
+            progress.accept("[" + (i + 1) + "/" + steps.size() + "] " + steps.get(i).getKey() + "...");
+            lessons.add(steps.get(i).getValue().get());
         }
         return lessons;
     }
+
+    private static final String TWO_MEMBERS = "deux membres, une partition";
+    private static final String CRASH = "crash avant l'acquittement";
+    private static final String LOST_REQUEST = "requête ShareAcknowledge perdue";
+    private static final String LOST_RESPONSE = "réponse ShareAcknowledge perdue";
+    private static final String POISON = "messages empoisonnés";
+    private static final String IMPLICIT = "mode implicite";
+    private static final String LATEST = "groupe neuf en latest";
 
     /** Two members on a 1-partition topic both get records: a queue, not a consumer group. */
     public Lesson twoMembersOnePartition() {
@@ -90,7 +97,7 @@ public final class ShareLessons {
         all.addAll(fromB);
         int lost = lost(input, all);
         boolean passed = !fromA.isEmpty() && !fromB.isEmpty() && lost == 0 && all.size() == input.size();
-        return lesson("deux membres, une partition", "aucune", input, all, "les deux membres reçoivent, rien de perdu",
+        return lesson(TWO_MEMBERS, "aucune", input, all, "les deux membres reçoivent, rien de perdu",
                 fromA.size() + " + " + fromB.size() + " messages", passed);
     }
 
@@ -105,7 +112,7 @@ public final class ShareLessons {
         all.addAll(after);
         boolean backAsSecond = before.stream().allMatch(d -> after.stream().anyMatch(x -> x.value().equals(d.value()) && x.count() == 2));
         boolean passed = before.size() == 3 && backAsSecond && lost(input, all) == 0;
-        return lesson("crash avant l'acquittement", "crash au 3e message, verrou de 2 s", input, all,
+        return lesson(CRASH, "crash au 3e message, verrou de 2 s", input, all,
                 "le lot revient (livraison 2) : effets en double, aucune perte",
                 before.size() + " traités avant le crash, revenus en livraison 2 : " + (backAsSecond ? "oui" : "NON"), passed);
     }
@@ -130,7 +137,7 @@ public final class ShareLessons {
         int again = (int) all.stream().filter(d -> d.count() > 1).count();
         boolean request = kind == FaultPlan.Kind.LOSE_REQUEST;
         boolean passed = told && lost(input, all) == 0 && (request ? again == input.size() : again == 0);
-        return lesson(request ? "requête ShareAcknowledge perdue" : "réponse ShareAcknowledge perdue", kind.french + " (ShareAcknowledge)",
+        return lesson(request ? LOST_REQUEST : LOST_RESPONSE, kind.french + " (ShareAcknowledge)",
                 input, all, request ? "acquittement jamais appliqué : tout revient" : "acquittement appliqué : rien ne revient",
                 "le client : « sans confirmation » " + (told ? "oui" : "NON") + ", relivrés " + again, passed);
     }
@@ -144,7 +151,7 @@ public final class ShareLessons {
         List<Integer> failing = counts(all, input.get(2));
         List<Integer> rejected = counts(all, input.get(4));
         boolean passed = failing.equals(List.of(1, 2, 3)) && rejected.equals(List.of(1)) && lost(input, all) == 0;
-        return lesson("messages empoisonnés", "traitement en échec, limite de 3 livraisons", input, all,
+        return lesson(POISON, "traitement en échec, limite de 3 livraisons", input, all,
                 "rejeté : 1 livraison ; en échec : 3 puis archivé",
                 "rejeté : livraisons " + rejected + " ; en échec : livraisons " + failing, passed);
     }
@@ -157,7 +164,7 @@ public final class ShareLessons {
         List<Delivery> all = deliveries(r);
         List<Integer> failing = counts(all, input.get(1));
         boolean passed = failing.equals(List.of(1)) && r.stdout().contains("accepté quand même") && lost(input, all) == 0;
-        return lesson("mode implicite", "traitement en échec (mode implicite)", input, all,
+        return lesson(IMPLICIT, "traitement en échec (mode implicite)", input, all,
                 "l'échec est accepté quand même : jamais relivré",
                 "message en échec : livraisons " + failing, passed);
     }
@@ -169,7 +176,7 @@ public final class ShareLessons {
         List<Delivery> latest = deliveries(run(topic, "sg-latest-" + topic, "--offset-reset", "latest"));
         List<Delivery> earliest = deliveries(run(topic, "sg-earliest-" + topic, "--offset-reset", "earliest"));
         boolean passed = latest.isEmpty() && earliest.size() == input.size() && lost(input, earliest) == 0;
-        return lesson("groupe neuf en latest", "aucune (réglage par défaut de Kafka)", input, earliest,
+        return lesson(LATEST, "aucune (réglage par défaut de Kafka)", input, earliest,
                 "latest : 0 des 3 déjà là ; earliest : 3", "latest : " + latest.size() + " ; earliest : " + earliest.size(), passed);
     }
 
