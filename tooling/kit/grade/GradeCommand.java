@@ -26,9 +26,11 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -188,31 +190,42 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
     private List<Grader.Grade> gradeAll(List<Submission> runnable, long t0, Sandbox sandbox) throws Exception {
         int workers = Math.min(jobs, runnable.size());
         System.out.println("Démarrage de " + workers + " broker(s) Kafka 4.4.0 avec le proxy de pannes...");
-        // one broker per worker: the fault proxy's plan is per cluster, so two submissions never share it
-        List<CompletableFuture<FaultyKafka>> starting = new ArrayList<>();
-        for (int i = 0; i < workers; i++) starting.add(CompletableFuture.supplyAsync(() -> FaultyKafka.start(1)));
+        // one broker per worker: the fault proxy's plan is per cluster, so two submissions never share it. Each broker
+        // joins the queue as soon as it is up: the first submissions run while the others start
         BlockingQueue<FaultyKafka> brokers = new ArrayBlockingQueue<>(workers);
-        List<FaultyKafka> all = new ArrayList<>();
+        List<FaultyKafka> all = new CopyOnWriteArrayList<>();
+        // set when the correction ends: a broker that comes up after that is closed at once
+        AtomicBoolean over = new AtomicBoolean();
+        List<CompletableFuture<FaultyKafka>> starting = new ArrayList<>();
+        for (int i = 0; i < workers; i++) {
+            starting.add(CompletableFuture.supplyAsync(() -> FaultyKafka.start(1)).whenComplete((k, e) -> {
+                if (k == null) return;
+                synchronized (over) {
+                    if (over.get()) {
+                        k.close();
+                        return;
+                    }
+                    all.add(k);
+                    brokers.add(k);
+                }
+            }));
+        }
         Path work = Files.createTempDirectory("kit-correction-");
         Thread cleanup = new Thread(() -> { all.forEach(FaultyKafka::close); Folders.deleteRecursively(work); });
         Runtime.getRuntime().addShutdownHook(cleanup);
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
-            for (CompletableFuture<FaultyKafka> f : starting) {
-                FaultyKafka k = f.join();
-                all.add(k);
-                brokers.add(k);
-            }
             AtomicInteger done = new AtomicInteger();
             List<Future<Grader.Grade>> futures = new ArrayList<>();
             for (Submission s : runnable) {
                 futures.add(pool.submit(() -> {
+                    // written and built while it waits for a broker (the first ones, while the brokers start)
+                    Grader.Staged staged = Grader.stage(work, s.student(), exercise(s), s.source());
                     FaultyKafka kafka = brokers.take();
                     long start = System.nanoTime();
                     Grader.Grade g;
                     try {
-                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox)
-                                .grade(s.student(), exercise(s), s.source());
+                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox).grade(staged);
                     } catch (RuntimeException e) {
                         g = Grader.notGradable(s.student(), s.exercise(), "erreur du correcteur : " + Errors.rootMessage(e));
                     } finally {
@@ -226,11 +239,14 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                     return g;
                 }));
             }
+            // a broker that cannot start stops the correction (the finally below interrupts the jobs waiting for one)
+            for (CompletableFuture<FaultyKafka> f : starting) f.join();
             List<Grader.Grade> grades = new ArrayList<>();
             for (Future<Grader.Grade> f : futures) grades.add(f.get());
             return grades;
         } finally {
             pool.shutdownNow();
+            synchronized (over) { over.set(true); }
             cleanup.run();
             try { Runtime.getRuntime().removeShutdownHook(cleanup); } catch (IllegalStateException ignored) { }
         }

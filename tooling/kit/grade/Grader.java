@@ -102,31 +102,62 @@ public final class Grader {
         return null;
     }
 
-    /** Grades the {@code source} the grader read (its snapshot), never the student's file itself. */
-    public Grade grade(String student, Exercise exercise, byte[] bytes) {
+    /**
+     * A submission made ready before its broker is free: the source checked and written to a private folder, its build
+     * started. Either {@code refused} (a grade of 0: not UTF-8, a refused directive, no copy possible) or the rest is set.
+     */
+    public record Staged(String student, Exercise exercise, Path dir, Path file, CompletableFuture<Program.Build> build, Grade refused) {
+        static Staged refused(Grade grade) {
+            return new Staged(grade.student(), null, null, null, null, grade);
+        }
+    }
+
+    /**
+     * Checks the {@code bytes} the grader read (its snapshot, never the student's file itself), writes them to a fresh
+     * folder of {@code workDir}, and starts their build: the build then runs while the submission waits for a broker.
+     */
+    public static Staged stage(Path workDir, String student, Exercise exercise, byte[] bytes) {
         String source;
         try {
             source = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            return notGradable(student, exercise.className, "le fichier n'est pas en UTF-8 : enregistrez-le en UTF-8 et rendez-le à nouveau");
+            return Staged.refused(notGradable(student, exercise.className,
+                    "le fichier n'est pas en UTF-8 : enregistrez-le en UTF-8 et rendez-le à nouveau"));
         }
         String refused = refusedDirective(source);
-        if (refused != null) return notGradable(student, exercise.className, refused);
-        Path file;
-        Sandbox.Cell cell;
+        if (refused != null) return Staged.refused(notGradable(student, exercise.className, refused));
         try {
             // a private folder: the source (read by the build, never by the runs) and the cell, the only place runs may write
             Path dir = Files.createDirectories(workDir.resolve(safe(student) + "-" + exercise.className + "-"
                     + UUID.randomUUID().toString().substring(0, 8)));
-            file = Files.writeString(Files.createDirectories(dir.resolve("source")).resolve(exercise.fileName()), source);
-            // its runs reach this job's broker only (where each run has its own network namespace)
-            cell = sandbox.cell(dir.resolve("cellule"), cluster.bootstrap());
-            scenarios = cluster.grading(cell);
+            Path file = Files.writeString(Files.createDirectories(dir.resolve("source")).resolve(exercise.fileName()), source);
+            return new Staged(student, exercise, dir, file, Program.prepare(file), null);
         } catch (IOException | java.io.UncheckedIOException e) {
+            return Staged.refused(notGradable(student, exercise.className, "copie impossible : " + e.getMessage()));
+        }
+    }
+
+    /** Grades the {@code source} the grader read (its snapshot), never the student's file itself. */
+    public Grade grade(String student, Exercise exercise, byte[] bytes) {
+        return grade(stage(workDir, student, exercise, bytes));
+    }
+
+    /** Grades a staged submission on this grader's broker: its build awaited, then its runs under the exercise's faults. */
+    public Grade grade(Staged staged) {
+        if (staged.refused() != null) return staged.refused();
+        String student = staged.student();
+        Exercise exercise = staged.exercise();
+        Path file = staged.file();
+        Sandbox.Cell cell;
+        try {
+            // its runs reach this job's broker only (where each run has its own network namespace)
+            cell = sandbox.cell(staged.dir().resolve("cellule"), cluster.bootstrap());
+            scenarios = cluster.grading(cell);
+        } catch (java.io.UncheckedIOException e) {
             return notGradable(student, exercise.className, "copie impossible : " + e.getMessage());
         }
-        Program.Build build = Program.prepare(file).join();
+        Program.Build build = staged.build().join();
         if (!build.ok()) {
             return new Grade(student, exercise.className, List.of(new Check("compilation", 20, false, build.problem())));
         }
