@@ -134,21 +134,24 @@ class TourTest {
     }
 
     /**
+     * The lab survives its nodes' restarts: 8 hard stops and restarts in turn (each node at least twice) under acks=all
+     * writes, no death, nothing acknowledged lost. The long campaign (200 cycles, README) is run by hand.
+     */
+    @Test
+    void labBounces_eightNodeRestarts_noLabDeath_noAcknowledgedRecordLost() {
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(10), "tour", "--scenario", "lab-bounces", "--cycles", "8");
+        assertEquals(0, r.exitCode(), r.describe());
+        assertEquals(List.of("cycles=8 morts=0 perdus=0"), r.stdout().lines().filter(l -> l.startsWith("cycles=")).toList(), r.describe());
+        // every cycle stopped a node, saw it leave and come back to the ISR, and the reader had every acknowledged record
+        assertEquals(8, r.stdout().lines().filter(l -> l.matches("  cycle \\d+/8 : nœud [123] arrêté, .* tous lus .*")).count(), r.describe());
+        assertTrue(r.stdout().contains("0 perdus, 0 doublons"), r.describe());
+    }
+
+    /**
      * The EOS consumer's abort-and-rewind path: its TxnOffsetCommit requests are lost for 12 s (longer than max.block.ms),
      * so sendOffsetsToTransaction times out; the script must abort, go back to the committed offsets and copy the batch
      * again, in the same run. Without the rewind the batch is skipped: lost.
      */
-    /** The lab survives its nodes' restarts: 20 hard stops and restarts in turn under acks=all writes, no death, nothing acknowledged lost. */
-    @Test
-    void labBounces_twentyNodeRestarts_noLabDeath_noAcknowledgedRecordLost() {
-        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(10), "tour", "--scenario", "lab-bounces", "--cycles", "20");
-        assertEquals(0, r.exitCode(), r.describe());
-        assertEquals(List.of("cycles=20 morts=0 perdus=0"), r.stdout().lines().filter(l -> l.startsWith("cycles=")).toList(), r.describe());
-        // every cycle stopped a node, saw it leave and come back to the ISR, and the reader had every acknowledged record
-        assertEquals(20, r.stdout().lines().filter(l -> l.matches("  cycle \\d+/20 : nœud [123] arrêté, .* tous lus .*")).count(), r.describe());
-        assertTrue(r.stdout().contains("0 perdus, 0 doublons"), r.describe());
-    }
-
     @Test
     void exactlyOnceConsumer_abortableError_abortsRewindsAndCopiesTheBatchAgain() {
         String id = java.util.UUID.randomUUID().toString().substring(0, 8);
