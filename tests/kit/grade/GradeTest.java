@@ -330,6 +330,33 @@ class GradeTest {
                 }
                 if (written >= 0) throw new IllegalStateException("REMPLI " + written + " Mio");
                 """);
+        // a cell filler: file after file into the submission's own folder (on disk, kept between its runs), each under the
+        // size limit of one file (bounded at 20 files of 24 MiB)
+        hostile("entasseur", solution, """
+                java.nio.file.Path cell = java.nio.file.Path.of(System.getenv("HOME")).getParent();
+                byte[] mib = new byte[1024 * 1024];
+                int files = 0;
+                try {
+                    for (; files < 20; files++) {
+                        try (var out = java.nio.file.Files.newOutputStream(cell.resolve("tas-" + files + ".bin"))) {
+                            for (int i = 0; i < 24; i++) out.write(mib);
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("refusé après " + files + " fichiers : " + e.getMessage());
+                }
+                if (files >= 20) throw new IllegalStateException("ENTASSE " + files * 24 + " Mio");
+                """);
+        // a memory hog in a second JVM, whose heap the grader's -Xmx does not bound: 1.1 GiB touched at its start
+        hostile("jumeau", solution, """
+                String java = ProcessHandle.current().info().command().orElse("java");
+                int code = -1;
+                try {
+                    code = new ProcessBuilder(java, "-Xms1100m", "-Xmx1100m", "-XX:+AlwaysPreTouch", "-version")
+                            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+                } catch (Exception e) { }
+                if (code == 0) throw new IllegalStateException("JUMEAU 1100 Mio");
+                """);
         // an endless stdout flood
         hostile("deluge", solution, """
                 String line = "x".repeat(1000);
@@ -440,13 +467,16 @@ class GradeTest {
             reasons.put("fourche", "limite de processus atteinte");
             reasons.put("remplisseur", "limite de taille de fichier atteinte");
         }
+        // a second JVM is bounded by the run's memory cgroup only
+        if (markdown.contains("Mio (cgroup v")) reasons.put("jumeau", "limite de mémoire atteinte");
+        reasons.put("entasseur", "dossier du rendu trop rempli");
         // every hog's verdict at once: breaking one limit shows which
         org.junit.jupiter.api.Assertions.assertAll(reasons.entrySet().stream().map(e -> () -> {
             assertEquals("0", cell(e.getKey(), "ProducerAtMostOnce"), section(e.getKey()));
             assertTrue(section(e.getKey()).contains(e.getValue()), section(e.getKey()));
             assertTrue(section(e.getKey()).contains("0 pour cet exercice"), section(e.getKey()));
         }));
-        for (String harm : List.of("FOURCHE", "GLOUTON", "REMPLI ")) assertFalse(everyReport().contains(harm), harm + "\n" + markdown);
+        for (String harm : List.of("FOURCHE", "GLOUTON", "REMPLI ", "ENTASSE ", "JUMEAU ")) assertFalse(everyReport().contains(harm), harm + "\n" + markdown);
         // the flood is stopped at once, not at the time limit (a flood that ran out its time is « délai dépassé »)
         assertFalse(section("deluge").contains("délai dépassé"), section("deluge"));
         assertEquals("20", cell("victime", "ProducerAtMostOnce"), "les autres sont notés");

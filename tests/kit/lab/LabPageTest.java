@@ -232,9 +232,7 @@ class LabPageTest {
         waitFor(Duration.ofSeconds(10), "le refus de nth = 0", () -> text("#erreur").contains("« nth » doit valoir au moins 1"));
         setField("nth", "1");
 
-        WebElement stop = browser.findElement(By.cssSelector(".noeud[data-id='1'] button"));
-        assertEquals("arrêter le nœud 1", stop.getText());
-        stop.click();
+        clickNodeButton(1, "arrêter le nœud 1");
         waitFor(Duration.ofSeconds(10), "le refus d'arrêter le seul nœud",
                 () -> text("#erreur").contains("qu'un nœud") && text("#erreur").contains("--brokers 3"));
         assertTrue(lab.kafka().cluster().isRunning(0));
@@ -251,10 +249,8 @@ class LabPageTest {
             waitFor(Duration.ofSeconds(10), "trois nœuds en marche",
                     () -> browser.findElements(By.cssSelector(".noeud[data-up='true']")).size() == 3);
 
-            WebElement stop = browser.findElement(By.cssSelector(".noeud[data-id='2'] button"));
-            assertEquals("arrêter le nœud 2", stop.getText());
             long t0 = System.currentTimeMillis();
-            stop.click();
+            clickNodeButton(2, "arrêter le nœud 2");
             waitFor(Duration.ofSeconds(60), "le nœud 2 marqué arrêté", () -> {
                 List<WebElement> down = browser.findElements(By.cssSelector(".noeud[data-id='2'][data-up='false']"));
                 return !down.isEmpty() && down.get(0).getText().contains("ARRÊTÉ");
@@ -264,14 +260,12 @@ class LabPageTest {
             assertEquals(2, browser.findElements(By.cssSelector(".noeud[data-up='true']")).size());
 
             // the lab refuses a second one, and the page says why
-            browser.findElement(By.cssSelector(".noeud[data-id='3'] button")).click();
+            clickNodeButton(3, "arrêter le nœud 3");
             waitFor(Duration.ofSeconds(10), "le refus d'arrêter un second nœud",
                     () -> text("#erreur").contains("nœud 2 est déjà arrêté") && text("#erreur").contains("quorum"));
             assertTrue(three.kafka().cluster().isRunning(2));
 
-            WebElement start = browser.findElement(By.cssSelector(".noeud[data-id='2'] button"));
-            assertEquals("redémarrer le nœud 2", start.getText());
-            start.click();
+            clickNodeButton(2, "redémarrer le nœud 2");
             waitFor(Duration.ofSeconds(90), "le nœud 2 de nouveau en marche",
                     () -> browser.findElements(By.cssSelector(".noeud[data-id='2'][data-up='true']")).size() == 1);
             assertTrue(three.kafka().cluster().isRunning(1));
@@ -370,6 +364,19 @@ class LabPageTest {
         WebElement field = browser.findElement(By.id(id));
         field.clear();
         field.sendKeys(value);
+    }
+
+    /**
+     * Clicks node {@code id}'s button once it reads {@code label}: the page redraws its nodes at each refresh, so the
+     * button is looked up again until a click lands on the one shown.
+     */
+    private static void clickNodeButton(int id, String label) {
+        waitFor(Duration.ofSeconds(10), "un clic sur « " + label + " »", () -> {
+            WebElement button = browser.findElement(By.cssSelector(".noeud[data-id='" + id + "'] button"));
+            if (!label.equals(button.getText())) return false;
+            button.click();
+            return true;
+        });
     }
 
     private static void waitFor(Duration timeout, String what, java.util.function.BooleanSupplier condition) {

@@ -154,13 +154,16 @@ class LabTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
-        long t0 = System.nanoTime();
+        // what starting the command costs on this machine now (JBang, the JVM): its --help, just before
+        ScriptRunner.Result help = ScriptRunner.jbang(Duration.ofSeconds(60), "fault", "--help");
+        assertEquals(0, help.exitCode(), help.describe());
         ScriptRunner.Result r = ScriptRunner.run(List.of(ScriptRunner.root().resolve("jbang").toString(), "fault", "status",
-                "--control", "http://localhost:" + closed), ScriptRunner.root(), java.util.Map.of(), Duration.ofSeconds(30));
+                "--control", "http://localhost:" + closed), ScriptRunner.root(), java.util.Map.of(), Duration.ofSeconds(60));
         assertNotEquals(0, r.exitCode(), r.describe());
         assertTrue(r.stderr().contains("./jbang broker --faults"), r.describe());
-        // the command itself answers within 5 s (JBang's own start is counted too)
-        assertTrue((System.nanoTime() - t0) / 1e9 < 5 + 3, "trop lent : " + r.elapsed());
+        // the command itself answers within 5 s of its start (a loaded machine starts JVMs slowly: that is not the command's)
+        assertTrue(r.elapsed().minus(help.elapsed()).toMillis() < 5_000, "trop lent : " + r.elapsed() + " contre " + help.elapsed()
+                + " pour --help");
     }
 
     @Test

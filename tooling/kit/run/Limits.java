@@ -28,6 +28,14 @@ final class Limits {
     static final long TMPFS_BYTES = 64L * 1024 * 1024;
     /** One file, anywhere (the cell's own folder included). */
     static final long FILE_BYTES = 32L * 1024 * 1024;
+    /**
+     * The cell's own folder, on disk and kept from one run of a submission to the next (the files the grader hands it,
+     * a journal): what all its files may hold together, and how many there may be. A solution writes a few KiB there.
+     */
+    static final long CELL_BYTES = 64L * 1024 * 1024;
+    static final int CELL_FILES = 1000;
+    /** How often the cell's folder is measured while a run goes. */
+    static final Duration CELL_WATCH = Duration.ofMillis(250);
     /** CPU seconds of one process, beyond its run's time limit: a correct run uses a fraction of its wall time. */
     static final int CPU_MARGIN_SECONDS = 10;
 
@@ -47,7 +55,9 @@ final class Limits {
         if (prlimit) on.add("temps CPU, fichiers de " + FILE_BYTES / (1024 * 1024) + " Mio au plus");
         else off.add("temps CPU, taille des fichiers");
         if (bubblewrap) on.add("dossier de travail, HOME et /tmp de " + TMPFS_BYTES / (1024 * 1024) + " Mio chacun");
-        else off.add("espace disque");
+        else off.add("espace disque du dossier de travail");
+        on.add("dossier du rendu : " + CELL_BYTES / (1024 * 1024) + " Mio et " + CELL_FILES + " fichiers (mesuré toutes les "
+                + CELL_WATCH.toMillis() + " ms)");
         return String.join(", ", on) + (off.isEmpty() ? "" : " ; non limités ici : " + String.join(", ", off));
     }
 
@@ -100,6 +110,71 @@ final class Limits {
             why = "sortie trop volumineuse (plus de 2 Mio sur stdout ou stderr) : programme arrêté, sortie tronquée";
         }
         return why == null ? r : r.withLimit(why);
+    }
+
+    /**
+     * Measures the cell's folder every {@link #CELL_WATCH} while a run goes, and stops the run's process tree once the
+     * folder holds more than {@link #CELL_BYTES} or {@link #CELL_FILES} files: a program that writes file after file, each
+     * under the size limit of one file, cannot fill the teacher's disk. A mount point inside the folder (the run's own
+     * folder and HOME, size-limited in memory under bubblewrap) is empty seen from here, and counts nothing.
+     */
+    static final class DiskWatch implements AutoCloseable {
+        private static final java.util.concurrent.ScheduledExecutorService CLOCK =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "surveillance-disque");
+                    t.setDaemon(true);
+                    return t;
+                });
+        private final Path folder;
+        private final java.util.concurrent.atomic.AtomicReference<Process> process = new java.util.concurrent.atomic.AtomicReference<>();
+        private final java.util.concurrent.ScheduledFuture<?> task;
+        private volatile String hit;
+
+        DiskWatch(Path folder) {
+            this.folder = folder;
+            this.task = CLOCK.scheduleWithFixedDelay(this::measure, CELL_WATCH.toMillis(), CELL_WATCH.toMillis(),
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        /** The run's process, once started: the one stopped when the folder is over its bounds. */
+        void started(Process p) { process.set(p); }
+
+        /** Why the run was stopped (in French), or null. */
+        String hit() {
+            measure();
+            return hit;
+        }
+
+        private synchronized void measure() {
+            if (hit != null) return;
+            long[] seen = new long[2];
+            try {
+                Files.walkFileTree(folder, new java.nio.file.SimpleFileVisitor<>() {
+                    @Override
+                    public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                        seen[0] += attrs.size();
+                        seen[1]++;
+                        return seen[0] > CELL_BYTES || seen[1] > CELL_FILES
+                                ? java.nio.file.FileVisitResult.TERMINATE : java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                return;
+            }
+            if (seen[0] <= CELL_BYTES && seen[1] <= CELL_FILES) return;
+            hit = "dossier du rendu trop rempli (plus de " + CELL_BYTES / (1024 * 1024) + " Mio ou de " + CELL_FILES
+                    + " fichiers, pour tous les lancements du rendu) : programme arrêté";
+            Process p = process.get();
+            if (p != null) ScriptRunner.killTree(p.toHandle());
+        }
+
+        @Override
+        public void close() { task.cancel(false); }
     }
 
     /** Where cgroups can be made, and which version. */

@@ -188,6 +188,19 @@ public final class Sandbox {
             String marker = UUID.randomUUID().toString();
             command = Limits.withHeap(command);
             Map<String, String> env = environment(command, marker, folder);
+            try (Limits.DiskWatch disk = new Limits.DiskWatch(folder)) {
+                Consumer<Process> watched = p -> {
+                    disk.started(p);
+                    started.accept(p);
+                };
+                ScriptRunner.Result r = runIn(command, runDir, env, timeout, watched, marker, readable);
+                String full = disk.hit();
+                return full != null ? noted(r.withLimit(full)) : r;
+            }
+        }
+
+        private ScriptRunner.Result runIn(List<String> command, Path runDir, Map<String, String> env, Duration timeout,
+                                          Consumer<Process> started, String marker, List<Path> readable) {
             if (kind != Kind.BUBBLEWRAP) {
                 try {
                     return noted(Limits.explain(ScriptRunner.run(command, runDir, env, timeout, started, false), null));
