@@ -109,6 +109,13 @@ public final class Sandbox {
 
     public Kind kind() { return kind; }
 
+    /** What the sandbox does not cover, said in every report: the build, done by the grader as the teacher. */
+    static final String BUILD_OUTSIDE = "La construction JBang se fait hors du bac à sable, comme l'enseignant : elle télécharge "
+            + "les //DEPS depuis Maven Central (//REPOS refusé) et compile (javac, sans processeur d'annotations), sans exécuter "
+            + "le code du rendu ni de ses dépendances ; un //DEPS énorme peut remplir le cache de Maven, et un source fait pour "
+            + "épuiser javac occupe le correcteur (la première construction d'un jeu de //DEPS est arrêtée au bout de 3 min ; "
+            + "les suivantes tournent dans le JVM du correcteur, sans limite propre)";
+
     /** In French, for the report: which isolation the runs had. */
     public String describe() {
         return switch (kind) {
@@ -117,7 +124,7 @@ public final class Sandbox {
                     + (socat != null ? "réseau privé (seul le broker de ce rendu est joignable, par un relais)"
                             : "réseau de la machine (socat absent : apt-get install socat), les brokers des autres rendus sont joignables")
                     + " ; environnement filtré, HOME privé, arbre de processus tué à la fin de chaque lancement ; limites : "
-                    + Limits.describe(cgroups, prlimit != null, true);
+                    + Limits.describe(cgroups, prlimit != null, true) + ". " + BUILD_OUTSIDE;
             case PARTIAL -> "partielle (" + why + ") : dossier de travail neuf, environnement filtré, HOME privé, arbre de "
                     + "processus tué à la fin de chaque lancement ; mais le programme peut lire (et écrire) tout ce que peut "
                     + "l'utilisateur qui lance la correction, et joindre les brokers des autres rendus ; limites : "
