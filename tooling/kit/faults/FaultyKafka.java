@@ -2,17 +2,22 @@ package kit.faults;
 
 import kit.broker.EmbeddedKafka;
 
-/** A lab cluster with a fault proxy in front of every node; the brokers advertise the proxies. */
+/**
+ * A lab cluster with a fault proxy in front of every node's client listener and a replication gate in front of its
+ * inter-broker listener; the brokers advertise both.
+ */
 public final class FaultyKafka implements AutoCloseable {
 
     private final FaultPlan plan = new FaultPlan();
     private final Trace trace = new Trace();
     private final KafkaWire wire = new KafkaWire();
+    private final ReplicationHold replication = new ReplicationHold();
     private final EmbeddedKafka cluster;
 
     private FaultyKafka(int brokers, int port) {
         this.cluster = EmbeddedKafka.start(new EmbeddedKafka.Options().brokers(brokers).port(port)
-                .front((node, listenPort, brokerPort) -> new FaultProxy(node + 1, listenPort, "127.0.0.1", brokerPort, plan, trace, wire).start()));
+                .front((node, listenPort, brokerPort) -> new FaultProxy(node + 1, listenPort, "127.0.0.1", brokerPort, plan, trace, wire).start())
+                .replicationFront((node, listenPort, brokerPort) -> new ReplicationGate(node + 1, listenPort, brokerPort, replication).start()));
     }
 
     /** {@code brokers} nodes on free ports. */
@@ -26,6 +31,9 @@ public final class FaultyKafka implements AutoCloseable {
     public FaultPlan faults() { return plan; }
 
     public Trace trace() { return trace; }
+
+    /** Which leaders' followers may not fetch now (fault hold-replication). */
+    public ReplicationHold replication() { return replication; }
 
     public EmbeddedKafka cluster() { return cluster; }
 
