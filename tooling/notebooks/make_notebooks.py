@@ -777,8 +777,10 @@ l'accusé, et c'est `min.insync.replicas` qui en fixe le minimum.
 **Élection impure.** `unclean.leader.election.enable` (défaut : `false`, sur le broker ou le topic) autorise Kafka
 à élire un réplica hors de l'ISR quand aucun de l'ISR n'est en vie : la partition revient en service, au prix des
 messages que ce réplica n'avait pas. À `false`, la partition reste indisponible jusqu'au retour d'un réplica de
-l'ISR. Ici, l'élection impure est demandée à la main (`Admin.electLeaders(ElectionType.UNCLEAN, …)`, comme
-`kafka-leader-election.sh --election-type unclean`).
+l'ISR. Activée à chaud, elle n'agit qu'au prochain passage de la vérification périodique du contrôleur
+(`unclean.leader.election.interval.ms`, 5 minutes par défaut, dit la documentation de Kafka) ; la cellule demande
+donc l'élection impure tout de suite, comme `kafka-leader-election.sh --election-type unclean` :
+`Admin.electLeaders(ElectionType.UNCLEAN, …)`.
 
 **Eligible Leader Replicas (KIP-966).** Les clusters créés avec Kafka 4.1 ou plus récent ont la fonctionnalité
 `eligible.leader.replicas.version=1` (la première cellule l'affiche). Quand l'ISR passe sous
