@@ -24,7 +24,8 @@ public final class ReplicationHold {
 
     /** Lets every follower fetch again; the requests that waited go on at once. Returns how many holds were lifted. */
     public synchronized int release() {
-        int n = (int) until.keySet().stream().filter(this::held).count();
+        long now = System.currentTimeMillis();
+        int n = (int) until.values().stream().filter(end -> end > now).count();
         until.clear();
         notifyAll();
         return n;
@@ -54,11 +55,9 @@ public final class ReplicationHold {
         waiting++;
         try {
             while (held(node)) {
-                long now = System.currentTimeMillis();
-                long end = Math.min(until.getOrDefault(node, 0L) > now ? until.get(node) : Long.MAX_VALUE,
-                        until.getOrDefault(0, 0L) > now ? until.get(0) : Long.MAX_VALUE);
-                // a timed hold ends on its own: wake up then; an open one waits for release() or hold()
-                wait(end == Long.MAX_VALUE ? 0 : Math.max(1, end - now));
+                // held until the later of the two holds (this node's, every node's); an open one waits for release()
+                long end = Math.max(until.getOrDefault(node, 0L), until.getOrDefault(0, 0L));
+                wait(end == Long.MAX_VALUE ? 0 : Math.max(1, end - System.currentTimeMillis()));
             }
         } finally {
             waiting--;
