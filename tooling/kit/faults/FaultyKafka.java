@@ -35,6 +35,26 @@ public final class FaultyKafka implements AutoCloseable {
     /** Which leaders' followers may not fetch now (fault hold-replication). */
     public ReplicationHold replication() { return replication; }
 
+    /**
+     * Holds the followers' fetches from node {@code node} (0: from every node) for {@code ms} ms (0: until released), and
+     * returns once no follower Fetch is left inside a held leader: with one node, once the other running nodes' next
+     * Fetch waits in its gate (2 s at most); with every node, after 1 s, twice replica.fetch.wait.max.ms (500 ms).
+     */
+    public void holdReplication(int node, long ms) {
+        replication.hold(node, ms);
+        try {
+            if (node == 0) {
+                Thread.sleep(1000);
+                return;
+            }
+            int followers = 0;
+            for (int i = 0; i < cluster.size(); i++) if (cluster.isRunning(i) && cluster.nodeId(i) != node) followers++;
+            replication.awaitFollowersHeld(node, followers, 2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public EmbeddedKafka cluster() { return cluster; }
 
     @Override

@@ -12,7 +12,7 @@ public final class ReplicationHold {
 
     /** Node id → until when (epoch ms; {@link Long#MAX_VALUE}: until released). */
     private final Map<Integer, Long> until = new TreeMap<>();
-    private int waiting;
+    private final Map<Integer, Integer> waiting = new TreeMap<>();
 
     /** Holds the followers' fetches from node {@code node} (0: from every node) for {@code ms} ms (0: until released). */
     public synchronized void hold(int node, long ms) {
@@ -48,11 +48,28 @@ public final class ReplicationHold {
     }
 
     /** How many follower Fetch requests are waiting in the gates now. */
-    public synchronized int waiting() { return waiting; }
+    public synchronized int waiting() { return waiting.values().stream().mapToInt(Integer::intValue).sum(); }
+
+    /**
+     * Waits (at most {@code timeoutMs}) until {@code followers} Fetch requests to node {@code node} wait in its gate. A
+     * follower's Fetch that reached the leader just before the hold waits there for data (up to
+     * replica.fetch.wait.max.ms, 500 ms by default) and would carry the next records away: once each follower's next
+     * Fetch is held here, none is left in the leader. Returns whether they all are.
+     */
+    public synchronized boolean awaitFollowersHeld(int node, int followers, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (waiting.getOrDefault(node, 0) < followers) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) return false;
+            wait(left);
+        }
+        return true;
+    }
 
     /** Blocks while node {@code node} is held; the gate calls it with a follower's Fetch request in hand. */
     synchronized void awaitRelease(int node) throws InterruptedException {
-        waiting++;
+        waiting.merge(node, 1, Integer::sum);
+        notifyAll();
         try {
             while (held(node)) {
                 // held until the later of the two holds (this node's, every node's); an open one waits for release()
@@ -60,7 +77,7 @@ public final class ReplicationHold {
                 wait(end == Long.MAX_VALUE ? 0 : Math.max(1, end - System.currentTimeMillis()));
             }
         } finally {
-            waiting--;
+            waiting.merge(node, -1, (a, b) -> a + b == 0 ? null : a + b);
         }
     }
 }

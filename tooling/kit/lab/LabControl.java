@@ -217,7 +217,7 @@ public final class LabControl implements AutoCloseable {
         if (node != 0 && !isNode(cluster, node)) {
             throw new Refused(404, "nœud " + node + " inconnu : les nœuds sont 1 à " + cluster.size() + ".");
         }
-        kafka.replication().hold((int) node, ms);
+        kafka.holdReplication((int) node, ms);
         return replicationState(null);
     }
 

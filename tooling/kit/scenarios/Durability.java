@@ -113,7 +113,7 @@ public final class Durability {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3).configs(Map.of("min.insync.replicas", String.valueOf(minIsr)))))
                     .all().get(30, TimeUnit.SECONDS);
             int leader = awaitIsr(admin, topic, 3, Duration.ofSeconds(30)).leader().id();
-            kafka.replication().hold(leader, 0);
+            kafka.holdReplication(leader, 0);
             progress.accept("  réplication retenue depuis le leader, le nœud " + leader);
             List<String> values = new ArrayList<>();
             List<Future<RecordMetadata>> sends = new ArrayList<>();
