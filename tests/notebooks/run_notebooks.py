@@ -5,7 +5,8 @@ usage: run_notebooks.py [--a-vous | --a-vous-on BOOTSTRAP CONTROL] OUT_DIR NOTEB
 (the kernel « java » must be on JUPYTER_PATH; the lab is the one KAFKA_BOOTSTRAP_SERVERS and KAFKA_LAB_CONTROL name)
 Runs two notebooks at a time (a notebook spends much of its time waiting on its kernel and the broker), the bench
 notebook last (it measures: the fewer notebooks beside it, the better; on 2 busy cores it took 100 s at the end and
-200 s when started first), prints one line per notebook as it ends, and exits 1 if any notebook's cells raised an
+200 s when started first), beside the notebooks that need three nodes to themselves (metadata kit.nodes = 3: they
+stop nodes), which run on the --a-vous-on lab once every other notebook is done, prints one line per notebook as it ends, and exits 1 if any notebook's cells raised an
 error. Set KIT_NOTEBOOK_JOBS=1 to run them one after the other.
 
 --a-vous: runs, instead of the notebooks as they are, each one with its « À vous » change, the one its text asks
@@ -83,6 +84,11 @@ def is_bench(path):
     return any("bench" in c.metadata.get("tags", []) for c in nbformat.read(str(path), as_version=4).cells)
 
 
+def three_nodes(path):
+    """A notebook that stops nodes and holds replication (metadata kit.nodes = 3): it needs the three-node lab to itself."""
+    return nbformat.read(str(path), as_version=4).metadata.get("kit", {}).get("nodes") == 3
+
+
 def main():
     args = sys.argv[1:]
     env = dict(os.environ)
@@ -97,21 +103,27 @@ def main():
     out = pathlib.Path(args[0])
     out.mkdir(parents=True, exist_ok=True)
     notebooks = args[1:]
-    runs = [] if only_a_vous else [(p, False, env) for p in notebooks]
+    runs = [] if only_a_vous else [(p, False, other if other and three_nodes(p) else env) for p in notebooks]
     if only_a_vous or other:
         runs += [(p, True, other or env) for p in notebooks if has_a_vous(p)]
-    runs.sort(key=lambda run: is_bench(run[0]))  # stable: otherwise in the order given
+    # the bench and the three-node notebooks last, once the others are done: the bench measures, and a three-node
+    # notebook stops the nodes that the « À vous » runs use; beside each other they disturb neither
+    last = [run for run in runs if is_bench(run[0]) or three_nodes(run[0])]
+    first = [run for run in runs if run not in last]
     jobs = int(os.environ.get("KIT_NOTEBOOK_JOBS", "2"))
     start = time.time()
     ok = True
+    count = 0
     # one process per notebook: each has its own kernel and event loop
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(execute, p, str(out), a_vous, e) for p, a_vous, e in runs]
-        for f in concurrent.futures.as_completed(futures):
-            passed, line = f.result()
-            ok &= passed
-            print(line, flush=True)
-    print(f"TOTAL {len(futures)} notebooks {time.time() - start:.1f} s, {jobs} à la fois", flush=True)
+        for phase in (first, last):
+            futures = [pool.submit(execute, p, str(out), a_vous, e) for p, a_vous, e in phase]
+            count += len(futures)
+            for f in concurrent.futures.as_completed(futures):
+                passed, line = f.result()
+                ok &= passed
+                print(line, flush=True)
+    print(f"TOTAL {count} notebooks {time.time() - start:.1f} s, {jobs} à la fois", flush=True)
     sys.exit(0 if ok else 1)
 
 

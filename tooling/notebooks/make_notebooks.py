@@ -632,6 +632,187 @@ for (String line : csv) System.out.println(line.replace(",", "  |  "));'''),
 ]
 
 
+# ---- 08: durability (3 nodes) --------------------------------------------------------------------------------------
+# Self-contained: its own Java in notebooks/durabilite.jsh, its own cells; no « À vous » edit in A_VOUS (the notebook
+# runs once in NotebooksTest, on the three-node lab, alone: it stops nodes). The cells tagged `acks1`, `acksall` and
+# `minisr1` each print one BILAN line.
+
+DURABILITY_ERRATA = f"{ERRATA}#4-acksall-nattend-que-les-réplicas-synchronisés"
+
+
+def durability_predict(question, name):
+    return code(f"""
+// Prédisez : {question}
+int {name} = -1;   // remplacez -1 par votre prédiction, puis exécutez la cellule""", "prediction")
+
+
+def durability_experiment(topic, leader, since, config, acks_wait, stop_and_elect, predicted, read, acked):
+    """One experiment cell: replication held, 5 records sent, the leader stopped, the old leader back, the counts."""
+    return f'''
+String {topic} = Durabilite.newTopic("nb08-{topic}", {"1" if topic == "t3" else "2"});
+int {leader} = Durabilite.leader({topic});
+long {since} = Kit.traceNext();                     // la trace de cet échange commence ici
+Durabilite.hold({leader});                          // 1) les followers ne lisent plus rien du leader
+Durabilite.send({config}, {topic});                 // 2) 5 messages
+Durabilite.awaitAcks(Duration.ofSeconds({acks_wait}));
+Durabilite.show({topic});
+Durabilite.stop({leader});                          // 3) le leader tombe, arrêté brutalement
+Durabilite.release();
+{stop_and_elect}
+List<String> {acked} = Durabilite.finish();         // chaque envoi : acquitté, ou échec signalé au producteur
+Durabilite.start({leader});                         // 4) l'ancien leader revient, follower du nouveau
+Durabilite.awaitIsr({topic}, 3, Duration.ofSeconds(60));
+Durabilite.show({topic});
+List<String> {read} = Kit.readAll({topic}, "read_uncommitted");
+Durabilite.compare({predicted}, {acked}, {read});
+Kit.report({acked}, {read});
+Kit.showTrace({since});'''
+
+
+def durability_notebook():
+    name, nb = notebook(8, "durabilite", durability_cells())
+    # tests/notebooks/run_notebooks.py runs it on the three-node lab, alone: it stops nodes and holds replication
+    nb.metadata["kit"] = {"nodes": 3}
+    return name, nb
+
+
+def durability_cells():
+    elect_clean = 'System.out.println("nouveau leader : nœud " + Durabilite.awaitNewLeader({t}, {l}, Duration.ofSeconds(30)));'
+    return [
+        md(f"""
+# 08 — Durabilité : ce que `acks` promet quand le leader tombe
+
+Le cours dit de `acks=all` : « le producteur attend que tous les réplicas confirment l’écriture du message », et
+promet des « Messages non perdus (sauf crash total prolongé de Kafka avant réplication) »
+([errata du cours, n° 4]({DURABILITY_ERRATA})). Ce notebook le vérifie sur un cluster de **3 nœuds** : un message
+acquitté survit-il à la mort de son leader ?
+
+Le vocabulaire : chaque partition a un **leader** (il reçoit les écritures) et des **followers** qui copient son log
+en lui envoyant des requêtes Fetch. La **fin de log** (LEO) d'un réplica est l'offset du prochain message qu'il
+écrira. L'**ISR** (*in-sync replicas*) est l'ensemble des réplicas à jour : un follower qui n'a pas rattrapé le
+leader depuis `replica.lag.time.max.ms` en sort (30 s par défaut dans Kafka, 10 s au labo pour que la leçon tienne
+en quelques secondes). Le **high watermark** est l'offset jusqu'où tout l'ISR a le log : les lecteurs ne voient
+que ce qui est dessous.
+
+Il faut le labo à 3 nœuds : `./jbang broker --faults --brokers 3`. La panne de cette leçon est
+`./jbang fault hold-replication` : le labo retient les requêtes Fetch des followers (voir `docs/LABO.md`).
+"""),
+        md("""
+## Préparation
+Le client Kafka, le code commun (`shared.jsh`), puis celui de cette leçon (`durabilite.jsh` : les réplicas d'un topic,
+la réplication retenue, un nœud arrêté). La dernière cellule vérifie que le labo a 3 nœuds et affiche ses réglages.
+"""),
+        code(MAVEN),
+        code("%load shared.jsh"),
+        code("%load durabilite.jsh"),
+        code("Durabilite.check();"),
+        md("""
+## 1. `acks=1` : le leader acquitte seul
+Le leader répond dès qu'il a écrit le message dans son propre log. L'expérience : la réplication est retenue (les
+followers restent dans l'ISR, mais sans les messages), 5 messages sont envoyés, puis le leader est arrêté
+brutalement, avant `replica.lag.time.max.ms`. Le contrôleur élit un autre leader parmi l'ISR.
+"""),
+        durability_predict("sur les 5 messages acquittés, combien seront perdus une fois le leader tombé ?", "predictionAcks1"),
+        code('''
+Properties acks1 = Durabilite.producerBase();
+acks1.put("acks", "1");                  // le leader répond dès qu'il a écrit, sans attendre les followers
+acks1.put("enable.idempotence", false);  // l'idempotence demande acks=all''', "config"),
+        code(durability_experiment("t1", "leader1", "since1", "acks1", 10, elect_clean.format(t="t1", l="leader1"),
+                                   "predictionAcks1", "read1", "acked1"), "acks1"),
+        md("""
+### Ce que montre l'expérience
+Avant l'arrêt, le tableau montre le leader avec une fin de log à 5 et les deux followers à 0 : ils sont pourtant
+dans l'ISR, car ils suivaient le leader il y a moins de `replica.lag.time.max.ms`. Le high watermark est resté à 0.
+Le contrôleur, qui voit le leader arrêté (`broker.session.timeout.ms`, 3 s au labo), élit un follower de l'ISR :
+pour lui, le log s'arrête à l'offset 0. Quand l'ancien leader revient, il tronque son log à la fin de celui du
+nouveau leader : les 5 messages acquittés disparaissent de tous les nœuds. Le diagramme montre les 5 requêtes
+Produce, chacune avec sa réponse : le producteur a reçu 5 accusés.
+"""),
+        md("""
+## 2. `acks=all` avec `min.insync.replicas=2`
+Le leader ne répond qu'une fois le message écrit par **tout l'ISR**, et refuse d'écrire (`NotEnoughReplicas`) si
+l'ISR compte moins de `min.insync.replicas` nœuds. Même expérience : réplication retenue, 5 messages, leader arrêté.
+"""),
+        durability_predict("combien de messages seront acquittés avant l'arrêt du leader ? Et combien perdus à la fin ?", "predictionAcksAll"),
+        code('''
+Properties acksAll = Durabilite.producerBase();
+acksAll.put("acks", "all");   // le leader répond quand tout l'ISR a le message'''),
+        code(durability_experiment("t2", "leader2", "since2", "acksAll", 3, elect_clean.format(t="t2", l="leader2"),
+                                   "predictionAcksAll", "read2", "acked2"), "acksall"),
+        md("""
+### Ce que montre l'expérience
+Tant que la réplication est retenue, aucun accusé : `acquittés : 0/5`. Le leader tombe ; le producteur, sans
+réponse, renvoie ses messages au nouveau leader (il réessaie jusqu'à `delivery.timeout.ms`, et l'idempotence, active
+par défaut avec `acks=all`, évite les doublons). Le nouveau leader les écrit, le dernier follower les copie, et
+seulement alors ils sont acquittés. L'ancien leader, revenu, tronque sa copie jamais acquittée et reprend celle du
+nouveau : rien de perdu. Si la réplication était restée retenue plus de `replica.lag.time.max.ms`, l'ISR se serait
+réduit au leader, moins que `min.insync.replicas=2` : le producteur aurait reçu `NotEnoughReplicas`, un échec
+**signalé**, jamais une perte silencieuse.
+"""),
+        md("""
+## 3. `acks=all` avec `min.insync.replicas=1` : quand l'ISR se réduit au leader
+`acks=all` attend l'ISR, pas « tous les réplicas ». Réplication retenue, les followers sortent de l'ISR au bout de
+`replica.lag.time.max.ms` ; l'ISR n'est plus que le leader, ce qui suffit à `min.insync.replicas=1` : le leader
+acquitte. Puis il tombe. Aucun réplica de l'ISR ne reste : avec `unclean.leader.election.enable=false` (le défaut),
+Kafka n'élit personne, la partition est **hors ligne**. Pour la remettre en service sans attendre l'ancien leader,
+un administrateur peut demander une **élection impure** (*unclean*) : un follower hors de l'ISR devient leader.
+La cellule attend que l'ISR se réduise (10 à 15 s), puis fait tout cela.
+"""),
+        durability_predict("l'élection impure faite, combien des 5 messages acquittés seront perdus ?", "predictionMinIsr1"),
+        code(durability_experiment("t3", "leader3", "since3", "acksAll", 40, '''
+System.out.println("nouveau leader : " + (Durabilite.awaitNewLeader(t3, leader3, Duration.ofSeconds(8)) < 0 ? "aucun" : "un réplica de l'ISR ?"));
+Durabilite.show(t3);                                // hors ligne : ni lecture ni écriture
+Durabilite.electUnclean(t3);                        // l'administrateur choisit un leader hors de l'ISR
+System.out.println("nouveau leader : nœud " + Durabilite.awaitNewLeader(t3, leader3, Duration.ofSeconds(30)));'''.strip(),
+                                   "predictionMinIsr1", "read3", "acked3"), "minisr1"),
+        md(f"""
+### Ce que montre l'expérience
+Avant l'arrêt : l'ISR n'est plus que le leader, sa fin de log est à 5, celle des followers à 0, et les 5 messages
+sont acquittés avec `acks=all`. Après l'arrêt, la partition n'a plus de leader : sans élection impure, elle
+attendrait le retour de l'ancien leader, sans rien perdre. L'élection impure choisit un follower qui n'a rien ;
+l'ancien leader, revenu, tronque son log : les 5 messages acquittés sont perdus. C'est la phrase du cours à
+corriger ([errata n° 4]({DURABILITY_ERRATA})) : `acks=all` protège autant que l'ISR est grand au moment de
+l'accusé, et c'est `min.insync.replicas` qui en fixe le minimum.
+
+**Élection impure.** `unclean.leader.election.enable` (défaut : `false`, sur le broker ou le topic) autorise Kafka
+à élire un réplica hors de l'ISR quand aucun de l'ISR n'est en vie : la partition revient en service, au prix des
+messages que ce réplica n'avait pas. À `false`, la partition reste indisponible jusqu'au retour d'un réplica de
+l'ISR. Activée à chaud, elle n'agit qu'au prochain passage de la vérification périodique du contrôleur
+(`unclean.leader.election.interval.ms`, 5 minutes par défaut, dit la documentation de Kafka) ; la cellule demande
+donc l'élection impure tout de suite, comme `kafka-leader-election.sh --election-type unclean` :
+`Admin.electLeaders(ElectionType.UNCLEAN, …)`.
+
+**Eligible Leader Replicas (KIP-966).** Les clusters créés avec Kafka 4.1 ou plus récent ont la fonctionnalité
+`eligible.leader.replicas.version=1` (la première cellule l'affiche). Quand l'ISR passe sous
+`min.insync.replicas`, le high watermark ne peut plus avancer : les réplicas qui sortent alors de l'ISR ont tout ce
+qui a été acquitté avec `acks=all`. Kafka les garde dans l'ELR et peut en élire un leader proprement, même si l'ISR
+est vide (un réplica qui redémarre après un arrêt brutal en est retiré : il a pu perdre ce qui n'était pas sur
+disque). Avec `min.insync.replicas=1`, l'ISR n'est sous le minimum qu'une fois vide, et le seul réplica qui avait
+tout est l'ancien leader, arrêté : la partition l'attend, ou une élection impure choisit un follower. L'ELR n'y
+change rien : une élection impure perd ce que le nouveau leader n'avait pas.
+"""),
+        md("""
+## Ce qu'il faut retenir
+- Un message acquitté n'est sûr que s'il est sur plus d'un nœud : `acks=1` acquitte sur le seul leader.
+- `acks=all` attend **l'ISR**, pas tous les réplicas ; l'ISR peut se réduire au leader.
+- `min.insync.replicas=2` (avec 3 réplicas) refuse d'acquitter une écriture qui n'a qu'une copie : le producteur
+  reçoit une erreur (`NotEnoughReplicas`) au lieu d'une perte silencieuse.
+- Sans élection impure, une partition sans réplica de l'ISR est indisponible, pas perdue ; avec, elle revient en
+  service, et des messages acquittés peuvent être perdus.
+"""),
+        md("""
+## À vous
+Refaites l'expérience 1 (`acks=1`) en attendant **plus** que `replica.lag.time.max.ms` avant d'arrêter le leader :
+ajoutez `Thread.sleep(15_000); Durabilite.show(t1);` juste avant `Durabilite.stop(leader1);`. Que montre l'ISR avant
+l'arrêt ? Qui le contrôleur peut-il élire ? Les messages sont-ils perdus, ou la partition est-elle seulement hors
+ligne ? Que changerait `unclean.leader.election.enable=true` ?
+"""),
+    ]
+
+
+NOTEBOOKS.append(durability_notebook())
+
+
 def main():
     out = pathlib.Path(os.environ.get("KIT_NOTEBOOKS_OUT", ROOT / "notebooks"))
     out.mkdir(exist_ok=True)

@@ -146,6 +146,12 @@ class LabTest {
         ScriptRunner.Result single = fault("stop-broker", "1");
         assertEquals(1, single.exitCode(), single.describe());
         assertTrue(single.stderr().contains("qu'un nœud") && single.stderr().contains("--brokers 3"), single.describe());
+        ScriptRunner.Result replication = fault("hold-replication");
+        assertEquals(2, replication.exitCode(), replication.describe());
+        assertTrue(replication.stderr().contains("qu'un nœud : pas de réplicas"), replication.describe());
+        ScriptRunner.Result negativeHold = fault("hold-replication", "--ms", "-5");
+        assertEquals(2, negativeHold.exitCode(), negativeHold.describe());
+        assertTrue(negativeHold.stderr().contains("--ms ne peut pas être négatif"), negativeHold.describe());
     }
 
     @Test

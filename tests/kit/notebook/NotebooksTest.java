@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * notebook executed headless by nbclient against a lab started here (kit.lab.Lab: the broker behind the fault
  * proxy, and its control API), and the BILAN line of each fault cell checked.
  * <p>
- * Two passes: every notebook as committed, on a one-node lab; then notebooks 01-06 with their « À vous » change
+ * Two passes: every notebook as committed, on a one-node lab (08, which needs three nodes, on the three-node lab
+ * once the rest is done); then notebooks 01-06 with their « À vous » change
  * applied to the cell tagged {@code config} (the edit kept in each notebook's metadata, which its « À vous » text
  * shows the student), on a three-node lab (min.insync.replicas=2). The second pass must flip the BILAN line as
  * {@link #A_VOUS} says: the change a student is asked to make really changes what the fault does.
@@ -136,7 +137,7 @@ class NotebooksTest {
     @Test
     void everyNotebook_runsTopToBottom_withoutAnError_asCommittedAndWithItsChange() throws Exception {
         assertEquals(0, run.exitCode(), run.describe());
-        assertEquals(8, notebooks().size(), "notebooks 00 à 07");
+        assertEquals(9, notebooks().size(), "notebooks 00 à 08");
         List<Path> copies = new ArrayList<>();
         for (Path nb : notebooks()) copies.add(executed.resolve(nb.getFileName()));
         for (String name : A_VOUS.keySet()) copies.add(executed.resolve(name.replace(".ipynb", ".a-vous.ipynb")));
@@ -223,6 +224,23 @@ class NotebooksTest {
             assertTrue(text.contains(edit.get("before").getAsString()) && text.contains(edit.get("after").getAsString()),
                     nb + " : le texte « À vous » doit montrer la modification que le test applique : " + edit);
         }
+    }
+
+    /**
+     * Notebook 08, on the three-node lab (alone, after the « À vous » runs): the leader stopped with the followers held
+     * behind. acks=1 loses the 5 records it acknowledged; acks=all with min ISR 2 none; acks=all with min ISR 1, the
+     * ISR shrunk to the leader and an unclean election, the 5 again.
+     */
+    @Test
+    void notebook08_durability_lossWithAcksOne_noneWithAcksAllMinIsrTwo_lossAgainWithMinIsrOne() throws Exception {
+        String nb = "08-durabilite.ipynb";
+        assertAll(
+                () -> assertEquals(new Bilan(5, 0, 5, 0), bilan(nb, "acks1"), "08 acks=1 : les 5 acquittés perdus"),
+                () -> assertEquals(new Bilan(5, 5, 0, 0), bilan(nb, "acksall"), "08 acks=all, min ISR 2 : rien de perdu"),
+                () -> assertEquals(new Bilan(5, 0, 5, 0), bilan(nb, "minisr1"), "08 acks=all, min ISR 1 et élection impure : les 5 perdus"),
+                () -> assertTrue(taggedOutput(nb, "minisr1").contains("leader AUCUN (partition hors ligne)"),
+                        "08 : sans élection impure, la partition est hors ligne"),
+                () -> assertTrue(taggedSvg(nb, "acks1").contains("<svg"), "08 : le diagramme des requêtes Produce"));
     }
 
     @Test

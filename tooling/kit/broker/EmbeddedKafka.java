@@ -45,6 +45,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         int port = 9092;
         Path dataDir;
         Front front;
+        Front replicationFront;
 
         public Options brokers(int n) { this.brokers = n; return this; }
         /** First client port; node i listens on port + i. 0 picks free ports. */
@@ -53,6 +54,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         public Options dataDir(Path d) { this.dataDir = d; return this; }
         /** Put something (the fault proxy) in front of each node's client listener; the broker advertises it. */
         public Options front(Front f) { this.front = f; return this; }
+        /**
+         * Put something (the replication gate) in front of each node's inter-broker listener, the one followers fetch
+         * from; the broker advertises it.
+         */
+        public Options replicationFront(Front f) { this.replicationFront = f; return this; }
     }
 
     /** A clear, French, user-facing reason why the cluster can't start. */
@@ -71,14 +77,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         final int id;
         final int clientPort;      // what clients are told (advertised)
         final int brokerPort;      // where the broker really listens for clients
-        final int internalPort;    // inter-broker traffic, never through the proxy
+        final int internalPort;    // inter-broker traffic (followers fetch here): what the brokers are told (advertised)
+        final int internalBrokerPort; // where the broker really listens for it (another port behind a replication front)
         final int controllerPort;
         final Path logDir;
         KafkaRaftServer server;
         AutoCloseable front;
-        Node(int id, int clientPort, int brokerPort, int internalPort, int controllerPort, Path logDir) {
-            this.id = id; this.clientPort = clientPort; this.brokerPort = brokerPort;
-            this.internalPort = internalPort; this.controllerPort = controllerPort; this.logDir = logDir;
+        AutoCloseable replicationFront;
+        Node(int id, int clientPort, int brokerPort, int internalPort, int internalBrokerPort, int controllerPort, Path logDir) {
+            this.id = id; this.clientPort = clientPort; this.brokerPort = brokerPort; this.internalPort = internalPort;
+            this.internalBrokerPort = internalBrokerPort; this.controllerPort = controllerPort; this.logDir = logDir;
         }
     }
 
@@ -118,7 +126,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * The nodes' inter-broker listener: for the kit's own tools that must see the cluster without going through the
-     * fault proxies (the lab's page), so that they neither show up in the trace nor suffer its faults.
+     * fault proxies (the lab's page), so that they neither show up in the trace nor suffer its faults (the replication
+     * gate, if any, holds only followers' fetches).
      */
     public String internalBootstrapServers() {
         return nodes.stream().map(n -> "127.0.0.1:" + n.internalPort).collect(Collectors.joining(","));
@@ -145,6 +154,26 @@ public final class EmbeddedKafka implements AutoCloseable {
     public Path logFile() { return logFile; }
 
     public boolean isRunning(int nodeIndex) { return nodes.get(nodeIndex).server != null; }
+
+    /**
+     * The log end offset and high watermark of this node's own replica of {@code partition}, read in the node itself
+     * (no Kafka API gives a follower's log end offset); empty if the node is stopped or has no replica of it.
+     */
+    public java.util.Optional<long[]> replicaOffsets(int nodeIndex, org.apache.kafka.common.TopicPartition partition) {
+        KafkaRaftServer server = nodes.get(nodeIndex).server;
+        if (server == null) return java.util.Optional.empty();
+        try {
+            // KafkaRaftServer keeps its BrokerServer in a private field: the embedded cluster is the one place that reaches it
+            java.lang.reflect.Field f = KafkaRaftServer.class.getDeclaredField("broker");
+            f.setAccessible(true);
+            scala.Option<?> broker = (scala.Option<?>) f.get(server);
+            if (broker.isEmpty()) return java.util.Optional.empty();
+            return ((kafka.server.BrokerServer) broker.get()).logManager().getLog(partition)
+                    .map(log -> new long[] {log.logEndOffset(), log.highWatermark()});
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
 
     /** Stops one node as a crash would: the others notice within the session timeout and take over its partitions. */
     public void stopNode(int nodeIndex) {
@@ -206,8 +235,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         stops.forEach(f -> { try { f.get(60, TimeUnit.SECONDS); } catch (Exception ignored) { } });
         for (Node n : nodes) {
-            if (n.front != null) {
-                try { n.front.close(); } catch (Exception ignored) { }
+            for (AutoCloseable f : java.util.Arrays.asList(n.front, n.replicationFront)) {
+                if (f == null) continue;
+                try { f.close(); } catch (Exception ignored) { }
             }
         }
         KafkaLogs.close(logFile);
@@ -236,9 +266,21 @@ public final class EmbeddedKafka implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             int clientPort = clientPorts.get(i);
             int brokerPort = options.front == null ? clientPort : stable.getAsInt();
-            nodes.add(new Node(i + 1, clientPort, brokerPort, stable.getAsInt(), stable.getAsInt(), dataDir.resolve("node-" + (i + 1))));
+            int internalPort = stable.getAsInt();
+            int internalBrokerPort = options.replicationFront == null ? internalPort : stable.getAsInt();
+            nodes.add(new Node(i + 1, clientPort, brokerPort, internalPort, internalBrokerPort, stable.getAsInt(), dataDir.resolve("node-" + (i + 1))));
         }
         for (Node node : nodes) format(node);
+        if (options.replicationFront != null) {
+            // before the brokers: a follower's first fetch goes through its leader's gate
+            for (Node node : nodes) {
+                try {
+                    node.replicationFront = options.replicationFront.open(node.id - 1, node.internalPort, node.internalBrokerPort);
+                } catch (IOException e) {
+                    throw new StartException("Impossible d'ouvrir le port " + node.internalPort + " : " + e.getMessage());
+                }
+            }
+        }
         List<CompletableFuture<Void>> startups = new ArrayList<>();
         for (Node node : nodes) {
             node.server = new KafkaRaftServer(KafkaConfig.fromProps(config(node), false), Time.SYSTEM);
@@ -269,7 +311,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     private void awaitPortsFree(Node n, long timeoutMs) {
         long deadline = System.currentTimeMillis() + timeoutMs;
         // with a front, the client port is the front's, which stays open; without, it is the broker port
-        List<Integer> ports = List.of(n.brokerPort, n.internalPort, n.controllerPort);
+        List<Integer> ports = List.of(n.brokerPort, n.internalBrokerPort, n.controllerPort);
         while (true) {
             List<Integer> taken = ports.stream().filter(p -> !Ports.isFree(p)).toList();
             if (taken.isEmpty()) return;
@@ -288,7 +330,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("node.id", String.valueOf(node.id));
         p.put("controller.quorum.voters", nodes.stream()
                 .map(x -> x.id + "@127.0.0.1:" + x.controllerPort).collect(Collectors.joining(",")));
-        p.put("listeners", "CLIENT://127.0.0.1:" + node.brokerPort + ",INTERNAL://127.0.0.1:" + node.internalPort
+        p.put("listeners", "CLIENT://127.0.0.1:" + node.brokerPort + ",INTERNAL://127.0.0.1:" + node.internalBrokerPort
                 + ",CONTROLLER://127.0.0.1:" + node.controllerPort);
         p.put("advertised.listeners", "CLIENT://localhost:" + node.clientPort + ",INTERNAL://127.0.0.1:" + node.internalPort);
         p.put("listener.security.protocol.map", "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -329,6 +371,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("broker.session.timeout.ms", "3000");
         p.put("broker.heartbeat.interval.ms", "500");
         p.put("unclean.leader.election.enable", "false");
+        // a follower that has not caught up with its leader for 10 s leaves the ISR (Kafka's default: 30 s), so that the
+        // durability lesson (notebook 08, tour --scenario durabilite) shows the ISR shrink in seconds
+        p.put("replica.lag.time.max.ms", "10000");
         return p;
     }
 

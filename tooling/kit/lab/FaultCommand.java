@@ -33,9 +33,10 @@ import java.util.concurrent.Callable;
 /** ./jbang fault … : steers the lab started by ./jbang broker --faults, through its control API. */
 @Command(name = "fault", mixinStandardHelpOptions = true,
         description = {"Pilote le labo démarré par ./jbang broker --faults : perdre une requête ou une réponse, retarder,",
-                "couper, refuser, arrêter un nœud ; voir ce qui est passé sur le réseau."},
+                "couper, refuser, arrêter un nœud, retenir la réplication ; voir ce qui est passé sur le réseau."},
         subcommands = {FaultCommand.LoseRequest.class, FaultCommand.LoseResponse.class, FaultCommand.Delay.class,
                 FaultCommand.Cut.class, FaultCommand.Refuse.class, FaultCommand.StopBroker.class, FaultCommand.StartBroker.class,
+                FaultCommand.HoldReplication.class, FaultCommand.ReleaseReplication.class,
                 FaultCommand.Clear.class, FaultCommand.Status.class, FaultCommand.TraceCmd.class})
 public final class FaultCommand implements Runnable {
 
@@ -69,7 +70,10 @@ public final class FaultCommand implements Runnable {
 
     /** The lab said no, or isn't there: a French message, exit 1. */
     static final class LabError extends RuntimeException {
-        LabError(String message) { super(message); }
+        /** The HTTP status of the lab's refusal (0: no answer at all). */
+        final int status;
+        LabError(String message) { this(message, 0); }
+        LabError(String message, int status) { super(message); this.status = status; }
     }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -117,7 +121,7 @@ public final class FaultCommand implements Runnable {
             } catch (RuntimeException notOurs) {
                 // not the lab's JSON: show it raw
             }
-            throw new LabError(why);
+            throw new LabError(why, r.statusCode());
         }
         return r.body();
     }
@@ -283,11 +287,52 @@ public final class FaultCommand implements Runnable {
         }
     }
 
-    @Command(name = "clear", mixinStandardHelpOptions = true, description = "Retire toutes les pannes armées.")
+    @Command(name = "hold-replication", mixinStandardHelpOptions = true,
+            description = "Retient la réplication (3 nœuds) : les followers ne peuvent plus rien lire de leur leader, leur fin de log reste "
+                    + "en arrière. Un follower qui n'a pas rattrapé son leader depuis replica.lag.time.max.ms (10 s au labo) sort de l'ISR.")
+    static final class HoldReplication extends Sub {
+        @Option(names = "--node", paramLabel = "N", description = "Seulement les followers des partitions dont le nœud N est le leader (défaut : tous les nœuds).")
+        Integer node;
+
+        @Option(names = "--ms", defaultValue = "0", paramLabel = "T", description = "Pendant T ms, puis la réplication reprend seule (défaut : jusqu'à release-replication).")
+        long ms;
+
+        int run() {
+            if (ms < 0) throw new ParameterException(cl(), "--ms ne peut pas être négatif (reçu : " + ms + ").");
+            if (node != null && node < 1) throw new ParameterException(cl(), "--node : un numéro de nœud, 1 à 3 (reçu : " + node + ").");
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("node", node == null ? 0 : node);
+            body.put("ms", ms);
+            try {
+                request(control, "POST", "/api/replication/hold", body);
+            } catch (LabError e) {
+                // the lab refuses the input (an unknown node, a single node): a usage error, as picocli's own
+                if (e.status == 404 || e.status == 409 || e.status == 400) throw new ParameterException(cl(), e.getMessage());
+                throw e;
+            }
+            System.out.println("✔ Réplication retenue " + (node == null ? "sur tous les nœuds" : "depuis le nœud " + node)
+                    + (ms > 0 ? " pendant " + ms + " ms" : " jusqu'à ./jbang fault release-replication")
+                    + " : les followers ne lisent plus rien de leur leader.");
+            return 0;
+        }
+    }
+
+    @Command(name = "release-replication", mixinStandardHelpOptions = true,
+            description = "Laisse les followers lire de nouveau leur leader : ils rattrapent leur retard et reviennent dans l'ISR.")
+    static final class ReleaseReplication extends Sub {
+        int run() {
+            int n = JsonParser.parseString(request(control, "POST", "/api/replication/release", null)).getAsJsonObject().get("released").getAsInt();
+            System.out.println(n == 0 ? "✔ La réplication n'était pas retenue." : "✔ Réplication rendue : les followers rattrapent leur leader.");
+            return 0;
+        }
+    }
+
+    @Command(name = "clear", mixinStandardHelpOptions = true, description = "Retire toutes les pannes armées, et rend la réplication si elle est retenue.")
     static final class Clear extends Sub {
         int run() {
-            int n = JsonParser.parseString(request(control, "POST", "/api/clear", null)).getAsJsonObject().get("cleared").getAsInt();
-            System.out.println("✔ " + n + " panne(s) retirée(s).");
+            JsonObject r = JsonParser.parseString(request(control, "POST", "/api/clear", null)).getAsJsonObject();
+            System.out.println("✔ " + r.get("cleared").getAsInt() + " panne(s) retirée(s)."
+                    + (r.has("released") && r.get("released").getAsInt() > 0 ? " Réplication rendue." : ""));
             return 0;
         }
     }
@@ -304,6 +349,11 @@ public final class FaultCommand implements Runnable {
                         .append(o.get("up").getAsBoolean() ? "en marche" : "ARRÊTÉ");
             }
             System.out.println("Labo : " + nodes + (s.get("refusing").getAsBoolean() ? " ; connexions refusées en ce moment" : ""));
+            JsonArray held = s.has("replicationHeld") ? s.getAsJsonArray("replicationHeld") : new JsonArray();
+            for (JsonElement h : held) {
+                System.out.println("Réplication retenue " + (h.getAsInt() == 0 ? "sur tous les nœuds" : "depuis le nœud " + h.getAsInt())
+                        + " (./jbang fault release-replication pour la rendre).");
+            }
             JsonArray faults = s.getAsJsonArray("faults");
             if (faults.isEmpty()) System.out.println("Aucune panne armée.");
             for (JsonElement f : faults) {

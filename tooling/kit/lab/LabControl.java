@@ -165,7 +165,10 @@ public final class LabControl implements AutoCloseable {
                 plan.refuseFor(ms);
                 return Map.of("refusingMs", ms);
             }
-            case "POST /api/clear": return Map.of("cleared", plan.clear());
+            case "POST /api/clear": return Map.of("cleared", plan.clear(), "released", kafka.replication().release());
+            case "POST /api/replication/hold": return holdReplication(body);
+            case "POST /api/replication/release": return Map.of("released", kafka.replication().release());
+            case "GET /api/replication": return replication(query);
             case "GET /api/trace": {
                 List<TraceEntry> entries = entries(trace, query);
                 return Map.of("next", trace.next(), "entries", entries.stream().map(LabControl::entry).toList());
@@ -199,6 +202,70 @@ public final class LabControl implements AutoCloseable {
         if (ms < 0) throw new Refused(400, "« ms » ne peut pas être négatif.");
         if (kind == FaultPlan.Kind.DELAY && ms == 0) throw new Refused(400, "un retard demande « ms » > 0.");
         return kafka.faults().add(kind, api, (int) nth, stringField(body, "clientId", null), ms);
+    }
+
+    /** Holds the followers' fetches from one node (node: N) or from all (no node), for ms ms or until released (no ms). */
+    private Object holdReplication(JsonObject body) {
+        EmbeddedKafka cluster = kafka.cluster();
+        long node = longField(body, "node", 0);
+        long ms = longField(body, "ms", 0);
+        if (ms < 0) throw new Refused(400, "« ms » ne peut pas être négatif : une durée en millisecondes (0 ou absent : jusqu'à release-replication).");
+        if (cluster.size() == 1) {
+            throw new Refused(409, "Le labo n'a qu'un nœud : pas de réplicas, donc pas de réplication à retenir. "
+                    + "Relancez-le avec ./jbang broker --faults --brokers 3.");
+        }
+        if (node != 0 && !isNode(cluster, node)) {
+            throw new Refused(404, "nœud " + node + " inconnu : les nœuds sont 1 à " + cluster.size() + ".");
+        }
+        kafka.holdReplication((int) node, ms);
+        return replicationState(null);
+    }
+
+    private static boolean isNode(EmbeddedKafka cluster, long id) {
+        for (int i = 0; i < cluster.size(); i++) if (cluster.nodeId(i) == id) return true;
+        return false;
+    }
+
+    private Object replication(Map<String, String> query) {
+        String topic = query.get("topic");
+        int partition;
+        try {
+            partition = Integer.parseInt(query.getOrDefault("partition", "0"));
+        } catch (NumberFormatException e) {
+            throw new Refused(400, "« partition » doit être un numéro de partition.");
+        }
+        return replicationState(topic == null || topic.isBlank() ? null : new org.apache.kafka.common.TopicPartition(topic, partition));
+    }
+
+    /** The holds (node 0: all), how many follower fetches wait, and with a partition each node's log end offset and high watermark. */
+    private Map<String, Object> replicationState(org.apache.kafka.common.TopicPartition partition) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> holds = new ArrayList<>();
+        kafka.replication().holds().forEach((node, left) -> {
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("node", node == 0 ? null : node);
+            h.put("msLeft", left < 0 ? null : left);
+            holds.add(h);
+        });
+        out.put("held", holds);
+        out.put("waitingFetches", kafka.replication().waiting());
+        if (partition != null) {
+            EmbeddedKafka cluster = kafka.cluster();
+            List<Map<String, Object>> replicas = new ArrayList<>();
+            for (int i = 0; i < cluster.size(); i++) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("id", cluster.nodeId(i));
+                r.put("up", cluster.isRunning(i));
+                long[] offsets = cluster.replicaOffsets(i, partition).orElse(null);
+                r.put("logEndOffset", offsets == null ? null : offsets[0]);
+                r.put("highWatermark", offsets == null ? null : offsets[1]);
+                replicas.add(r);
+            }
+            out.put("topic", partition.topic());
+            out.put("partition", partition.partition());
+            out.put("replicas", replicas);
+        }
+        return out;
     }
 
     private Object broker(String idText, boolean stop) {
@@ -256,6 +323,7 @@ public final class LabControl implements AutoCloseable {
         out.put("brokers", brokers);
         out.put("faults", kafka.faults().rules().stream().map(LabControl::rule).toList());
         out.put("refusing", kafka.faults().refusing());
+        out.put("replicationHeld", kafka.replication().holds().keySet().stream().toList());
         out.put("traceNext", kafka.trace().next());
         return out;
     }

@@ -4,6 +4,7 @@ import kit.broker.KafkaLogs;
 import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
 import kit.run.Program;
+import kit.scenarios.Durability;
 import kit.scenarios.EosBounce;
 import kit.scenarios.ShareLessons;
 import kit.scenarios.LabBounces;
@@ -43,6 +44,9 @@ public final class TourCommand implements Callable<Integer> {
     /** Share groups (KIP-932): a queue's guarantee under crashes, lost acknowledgements and poison records. */
     static final String SHARE_GROUPS = "file";
 
+    /** What acks and min.insync.replicas keep when a leader dies with its followers behind (3 nodes, replication held). */
+    static final String DURABILITY = "durabilite";
+
     /** The lab itself under test: its nodes stopped and restarted in turn, under acks=all writes. */
     static final String LAB_BOUNCES = "lab-bounces";
 
@@ -51,6 +55,7 @@ public final class TourCommand implements Callable<Integer> {
             + RELAUNCH + " (le producteur exactly-once tué juste après un commit et relancé du début : ses doublons, et le remède), "
             + LEADER_FAILURE + " (le leader de la partition tombe en plein flux ; 3 nœuds), "
             + SHARE_GROUPS + " (les groupes de partage, KIP-932 : une file, ses acquittements, ses relivraisons), "
+            + DURABILITY + " (acks=1, acks=all et min.insync.replicas quand le leader meurt, la réplication retenue ; 3 nœuds), "
             + EOS_BOUNCE + " (le test de transactions de Kafka : nœuds arrêtés brutalement, copieur exactly-once tué et "
             + "relancé, requêtes transactionnelles perdues ; 3 nœuds), "
             + "ou " + LAB_BOUNCES + " (le labo de 3 nœuds, dans sa propre JVM : chaque nœud à tour de rôle arrêté brutalement puis "
@@ -90,6 +95,10 @@ public final class TourCommand implements Callable<Integer> {
         if (EOS_BOUNCE.equals(scenarioName)) {
             if (trials < 0) throw new ParameterException(spec.commandLine(), "--trials doit être positif");
             return eosBounce();
+        }
+        if (DURABILITY.equals(scenarioName)) {
+            if (trials != 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + DURABILITY);
+            return durability();
         }
         if (SHARE_GROUPS.equals(scenarioName)) {
             if (trials != 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + SHARE_GROUPS);
@@ -179,6 +188,31 @@ public final class TourCommand implements Callable<Integer> {
         boolean ok = lessons.stream().allMatch(ShareLessons.Lesson::passed);
         System.out.println();
         System.out.println(ok ? "✔ Une file Kafka : au moins une fois par message, livraisons bornées, rien de perdu sans qu'on l'ait rejeté ou laissé archiver."
+                : "✘ Au moins une leçon ne s'est pas passée comme annoncé (voir ci-dessus).");
+        System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        return ok ? 0 : 1;
+    }
+
+    /** The durability lessons on 3 nodes, one row each: acknowledged, failed, read back, lost. */
+    private int durability() {
+        long t0 = System.nanoTime();
+        System.out.println("Démarrage d'un cluster Kafka 4.4.0 de 3 nœuds (replica.lag.time.max.ms=10 s) avec le proxy de pannes "
+                + "et la retenue de réplication...");
+        List<Durability.Lesson> lessons;
+        try (FaultyKafka kafka = FaultyKafka.start(3)) {
+            lessons = new Durability(kafka, System.out::println).all();
+        }
+        System.out.println();
+        System.out.printf("%-22s %-56s %9s %8s %5s %6s  %s%n", "leçon", "panne", "acquittés", "en échec", "relus", "perdus", "observé");
+        for (Durability.Lesson l : lessons) {
+            System.out.printf("%-22s %-56s %9d %8d %5d %6d  %s %s%n", l.name(), l.setup(), l.acked(), l.failed(), l.read(), l.lost(),
+                    l.passed() ? "✔" : "✘", l.observed());
+        }
+        System.out.println();
+        for (Durability.Lesson l : lessons) System.out.println("• " + l.name() + " : attendu " + l.expected() + ".");
+        boolean ok = lessons.stream().allMatch(Durability.Lesson::passed);
+        System.out.println();
+        System.out.println(ok ? "✔ Un message acquitté survit à son leader si l'ISR l'avait tout entier, et min.insync.replicas dit combien de copies au moins."
                 : "✘ Au moins une leçon ne s'est pas passée comme annoncé (voir ci-dessus).");
         System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
         return ok ? 0 : 1;

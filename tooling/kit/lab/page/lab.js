@@ -117,18 +117,31 @@ $("effacer").addEventListener("click", async (ev) => {
 });
 
 // ---- the state: nodes, faults, losses, partitions, groups, transactions
-function renderNodes(brokers) {
+function renderNodes(brokers, replicationHeld) {
   const box = $("noeuds");
   box.replaceChildren();
+  const held = replicationHeld || [];
   for (const b of brokers) {
     const action = b.up ? "stop" : "start";
     const button = el("button", { type: "button", class: b.up ? "danger" : null, "data-action": action },
                       b.up ? "arrêter le nœud " + b.id : "redémarrer le nœud " + b.id);
     button.addEventListener("click", () => act(button, "POST", "/api/brokers/" + b.id + "/" + action, undefined,
         (a) => "nœud " + a.id + (a.up ? " redémarré" : " arrêté (comme un crash)")));
-    box.append(el("div", { class: b.up ? "noeud" : "noeud arrete", "data-id": b.id, "data-up": b.up },
+    const node = el("div", { class: b.up ? "noeud" : "noeud arrete", "data-id": b.id, "data-up": b.up },
         el("div", null, "nœud " + b.id + " · localhost:" + b.port + " : ", el("span", { class: "etat" }, b.up ? "en marche" : "ARRÊTÉ")),
-        button));
+        button);
+    if (brokers.length > 1) {
+      // fault hold-replication --node N: its followers get nothing from it (docs/LABO.md)
+      const holding = held.includes(b.id) || held.includes(0);
+      const replication = el("button", { type: "button", "data-action": holding ? "release-replication" : "hold-replication" },
+                             holding ? "rendre la réplication" : "retenir la réplication depuis le nœud " + b.id);
+      replication.addEventListener("click", () => holding
+          ? act(replication, "POST", "/api/replication/release", undefined, () => "réplication rendue : les followers rattrapent leur leader")
+          : act(replication, "POST", "/api/replication/hold", { node: b.id }, () => "réplication retenue depuis le nœud " + b.id));
+      if (holding) node.append(el("div", { class: "avertissement" }, "réplication retenue : ses followers ne reçoivent rien"));
+      node.append(replication);
+    }
+    box.append(node);
   }
 }
 function renderFaults(rules, refusing) {
@@ -221,7 +234,7 @@ function renderTransactions(transactions) {
 }
 function renderState(s) {
   $("bootstrap").textContent = s.bootstrap;
-  renderNodes(s.brokers);
+  renderNodes(s.brokers, s.replicationHeld);
   renderFaults(s.faults, s.refusing);
   renderLost(s.lost);
   renderPartitions(s.partitions, s.partitionsOmitted, s.polled);
