@@ -38,7 +38,8 @@ public final class Trace {
         TraceEntry numbered;
         synchronized (this) {
             numbered = new TraceEntry(next++, e.epochMs(), e.node(), e.clientId(), e.api(), e.apiKey(), e.apiVersion(),
-                    e.correlationId(), e.action(), e.partitions(), e.offsets(), e.transactionalId(), e.groupId(), e.error(), e.acks());
+                    e.correlationId(), e.action(), e.partitions(), e.offsets(), e.transactionalId(), e.groupId(), e.error(), e.acks(),
+                    e.share(), e.member());
             entries.addLast(numbered);
             while (entries.size() > capacity) entries.removeFirst();
         }

@@ -21,8 +21,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -34,7 +32,6 @@ import java.util.stream.IntStream;
 public final class ShareLessons {
 
     public static final Path SCRIPT = ScriptRunner.root().resolve("scripts").resolve("ShareConsumer.java");
-    private static final Pattern DELIVERY = Pattern.compile("^\\[\\S+ p\\d+@\\d+\\] (\\S+) \\(livraison (\\d+), ([A-Z]+)\\)$", Pattern.MULTILINE);
     private static final Duration RUN_LIMIT = Duration.ofSeconds(90);
 
     /** One record as a share consumer printed it: its value, which delivery it was, how the program acknowledged it. */
@@ -198,11 +195,10 @@ public final class ShareLessons {
         return program.run(RUN_LIMIT, Map.of(), p -> { }, args);
     }
 
+    /** The record lines of a share consumer's run (those with a delivery count), read by the scripts' contract. */
     public static List<Delivery> deliveries(ScriptRunner.Result r) {
-        List<Delivery> found = new ArrayList<>();
-        Matcher m = DELIVERY.matcher(r.stdout());
-        while (m.find()) found.add(new Delivery(m.group(1), Integer.parseInt(m.group(2)), m.group(3)));
-        return found;
+        return r.output().records().stream().filter(x -> x.ack() != null)
+                .map(x -> new Delivery(x.value(), x.deliveryCount(), x.ack())).toList();
     }
 
     private static List<Integer> counts(List<Delivery> all, String value) {
