@@ -96,9 +96,10 @@ class ShareGroupsTest {
     }
 
     @Test
-    void poisonRecords_rejectedOnce_failingOnesReleasedUntilTheLimit() {
+    void poisonRecords_rejectedOnce_failingOnesReleasedUntilTheLimit_bothInTheDeadLetterTopic() {
         Lesson l = lessons.poison();
         assertTrue(l.passed(), l.toString());
+        assertTrue(l.observed().contains("lettres mortes : [" + l.deliveries().get(0).value().replaceAll("-\\d+$", "") + "-3, "), l.toString());
         assertEquals(5 + 2, l.received(), "5 messages, dont un relivré deux fois avant son archivage : " + l);
         assertEquals(List.of("REJECT"), l.deliveries().stream().filter(d -> d.value().endsWith("-5")).map(Delivery::ack).toList());
     }
@@ -115,6 +116,17 @@ class ShareGroupsTest {
         Lesson l = lessons.newGroupLatest();
         assertTrue(l.passed(), l.toString());
         assertEquals(3, l.received(), l.toString());
+    }
+
+    @Test
+    void aDeadLetterTopicWithoutItsTopicConfig_isRefusedInFrench_theBrokerWouldArchiveSilently() {
+        String topic = "file-dlq-" + System.nanoTime();
+        Topics.create(kafka.bootstrapServers(), topic);
+        Topics.create(kafka.bootstrapServers(), "dlq." + topic);
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofSeconds(90), "scripts/ShareConsumer.java", "-b", kafka.bootstrapServers(),
+                "-t", topic, "-g", "sg-" + topic, "--dead-letter-topic", "dlq." + topic);
+        assertEquals(1, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("n'accepte pas les lettres mortes (errors.deadletterqueue.group.enable=false)"), r.stderr());
     }
 
     @Test

@@ -6,6 +6,8 @@ import kit.run.Program;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 import java.io.IOException;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -139,18 +142,42 @@ public final class ShareLessons {
                 "le client : « sans confirmation » " + (told ? "oui" : "NON") + ", relivrés " + again, passed);
     }
 
-    /** One record rejected (never again), one whose processing always fails (released until the limit, then archived). */
+    /**
+     * One record rejected (never again), one whose processing always fails (released until the limit, then archived);
+     * the group has a dead-letter topic (KIP-1191, share.version=2): the broker writes both there.
+     */
     public Lesson poison() {
         String topic = topic("file-poison");
         List<String> input = fill(topic, 5);
+        String deadLetters = deadLetterTopic("dlq." + topic);
         List<Delivery> all = deliveries(run(topic, "sg-" + topic, "--reject-if", input.get(4), "--fail-if", input.get(2),
-                "--delivery-limit", "3"));
+                "--delivery-limit", "3", "--dead-letter-topic", deadLetters));
         List<Integer> failing = counts(all, input.get(2));
         List<Integer> rejected = counts(all, input.get(4));
-        boolean passed = failing.equals(List.of(1, 2, 3)) && rejected.equals(List.of(1)) && lost(input, all) == 0;
-        return lesson(POISON, "traitement en échec, limite de 3 livraisons", input, all,
-                "rejeté : 1 livraison ; en échec : 3 puis archivé",
-                "rejeté : livraisons " + rejected + " ; en échec : livraisons " + failing, passed);
+        List<String> dead = deadLetters(deadLetters, 2);
+        boolean passed = failing.equals(List.of(1, 2, 3)) && rejected.equals(List.of(1)) && lost(input, all) == 0
+                && dead.equals(List.of(input.get(2), input.get(4)));
+        return lesson(POISON, "traitement en échec, limite de 3 livraisons, topic de lettres mortes", input, all,
+                "rejeté : 1 livraison ; en échec : 3 puis archivé ; les deux dans " + deadLetters,
+                "rejeté : livraisons " + rejected + " ; en échec : livraisons " + failing + " ; lettres mortes : " + dead, passed);
+    }
+
+    /** A topic that share groups may use as their dead-letter topic: the broker writes there only with this topic config. */
+    private String deadLetterTopic(String name) {
+        try (Admin admin = Admin.create(Topics.adminProps(kafka.bootstrapServers()))) {
+            int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
+            admin.createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes))
+                    .configs(Map.of("errors.deadletterqueue.group.enable", "true")))).all().get(20, TimeUnit.SECONDS);
+            return name;
+        } catch (Exception e) {
+            throw new IllegalStateException("création du topic de lettres mortes " + name + " impossible : " + e.getMessage(), e);
+        }
+    }
+
+    /** The values the broker wrote in the dead-letter topic, once there are {@code expected} of them (it writes them apart). */
+    private List<String> deadLetters(String topic, int expected) {
+        Topics.awaitRecords(kafka.bootstrapServers(), topic, expected, Duration.ofSeconds(10));
+        return Topics.readAll(kafka.bootstrapServers(), topic, false).stream().map(r -> r.value()).sorted().toList();
     }
 
     /** Implicit mode: the next poll accepts the whole batch, a failed record included: it is never delivered again. */
