@@ -482,7 +482,7 @@ class GradeTest {
 
     @Test
     void theMark_isTheMeanOverTheWholeAssignment() {
-        assertEquals("2.5", csvRows.get("un-sur-huit")[1], "un exercice juste sur huit : 2,5/20\n" + section("un-sur-huit"));
+        assertEquals("2.2", csvRows.get("un-sur-huit")[1], "un exercice juste sur neuf : 2,2/20\n" + section("un-sur-huit"));
         assertEquals(Exercise.values().length - 1, section("un-sur-huit").split("non rendu", -1).length - 1, section("un-sur-huit"));
         assertEquals("0", cell("un-sur-huit", "ConsumerExactlyOnce"));
         assertEquals("20.0", csvRows.get("corrige")[1]);

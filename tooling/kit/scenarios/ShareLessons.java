@@ -157,7 +157,7 @@ public final class ShareLessons {
         List<String> dead = deadLetters(deadLetters, 2);
         boolean passed = failing.equals(List.of(1, 2, 3)) && rejected.equals(List.of(1)) && lost(input, all) == 0
                 && dead.equals(List.of(input.get(2), input.get(4)));
-        return lesson(POISON, "traitement en échec, limite de 3 livraisons, topic de lettres mortes", input, all,
+        return lesson(POISON, "échecs, limite de 3, lettres mortes", input, all,
                 "rejeté : 1 livraison ; en échec : 3 puis archivé ; les deux dans " + deadLetters,
                 "rejeté : livraisons " + rejected + " ; en échec : livraisons " + failing + " ; lettres mortes : " + dead, passed);
     }
