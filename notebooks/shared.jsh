@@ -302,3 +302,34 @@ class Kit {
 // Où sont Kafka et le labo : les mêmes variables que les scripts du kit (docs/LABO.md).
 String bootstrap = Kit.BOOTSTRAP;
 String lab = Kit.LAB;
+
+// ---- Les files (groupes de partage, KIP-932) : notebook 10 ------------------------------------------------
+
+class ShareKit {
+    /**
+     * Règle le groupe de partage sur le broker : ses réglages (share.auto.offset.reset, share.record.lock.duration.ms,
+     * share.delivery.count.limit…) ne sont pas ceux du client, ils passent par l'API Admin (kafka-configs --entity-type groups).
+     */
+    static void groupConfig(String group, Map<String, String> settings) throws Exception {
+        List<AlterConfigOp> ops = settings.entrySet().stream()
+                .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET)).toList();
+        var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.GROUP, group);
+        Kit.admin().incrementalAlterConfigs(Map.of(resource, ops)).all().get(20, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /**
+     * Un crash dans le noyau : le consommateur est abandonné tel quel, sans close() (qui enverrait ses acquittements et
+     * quitterait le groupe, rendant aussitôt ses messages). Il ne demande plus rien (un share consumer ne va chercher des
+     * messages que dans poll()) ; son fil réseau bat encore (heartbeat), comme un processus bloqué. Ses messages acquis
+     * reviennent à la fin du verrou (share.record.lock.duration.ms).
+     */
+    static void crash(String where) {
+        System.out.println("CRASH simulé " + where);
+    }
+
+    /** « [topic p0@3] valeur (livraison 2, ACCEPT) » : une ligne par message reçu, comme scripts/ShareConsumer.java. */
+    static String line(ConsumerRecord<String, String> msg, String acknowledged) {
+        return String.format("[%s p%d@%d] %s (livraison %d, %s)", msg.topic(), msg.partition(), msg.offset(), msg.value(),
+                msg.deliveryCount().orElse((short) 1), acknowledged);
+    }
+}

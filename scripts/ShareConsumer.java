@@ -86,6 +86,11 @@ public class ShareConsumer implements Callable<Integer> {
     Integer lockMs;
     @Option(names = "--delivery-limit", description = "Livraisons au plus d'un message avant son archivage (share.delivery.count.limit, réglage du groupe ; défaut : 5).")
     Integer deliveryLimit;
+    @Option(names = "--dead-letter-topic", description = "Topic des lettres mortes (KIP-1191, Kafka 4.4, share.version=2) : le broker y "
+            + "écrit chaque message rejeté ou archivé à la limite de livraisons (errors.deadletterqueue.topic.name, réglage du groupe). "
+            + "Son nom commence par « dlq. » (errors.deadletterqueue.topic.name.prefix du broker) ; il doit exister, avec le réglage "
+            + "de topic errors.deadletterqueue.group.enable=true.")
+    String deadLetterTopic;
     @Option(names = "--config", description = "Fichier de propriétés client en plus (SASL/SSL...).")
     Path configFile;
     @Option(names = "-v", description = "Journaux du client Kafka (-v info, -vv debug).")
@@ -119,6 +124,12 @@ public class ShareConsumer implements Callable<Integer> {
         groupConfig.put("share.auto.offset.reset", offsetReset);
         if (lockMs != null) groupConfig.put("share.record.lock.duration.ms", String.valueOf(lockMs));
         if (deliveryLimit != null) groupConfig.put("share.delivery.count.limit", String.valueOf(deliveryLimit));
+        if (deadLetterTopic != null) {
+            // lettres mortes : le broker y écrit les messages rejetés ou archivés ; copy.record : le message lui-même,
+            // pas seulement les en-têtes qui disent d'où il vient et pourquoi (défaut : false)
+            groupConfig.put("errors.deadletterqueue.topic.name", deadLetterTopic);
+            groupConfig.put("errors.deadletterqueue.copy.record.enable", "true");
+        }
         setGroupConfig(config, groupConfig);
 
         int received = 0;
@@ -222,12 +233,43 @@ public class ShareConsumer implements Callable<Integer> {
                         + "kafka-features.sh --bootstrap-server " + clientConfig.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG)
                         + " upgrade --feature share.version=1");
             }
+            String deadLetters = settings.get("errors.deadletterqueue.topic.name");
+            if (deadLetters != null) requireDeadLetterTopic(admin, deadLetters, shareVersion.maxVersionLevel(), clientConfig);
             List<AlterConfigOp> ops = settings.entrySet().stream()
                     .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET)).toList();
             String group = clientConfig.getProperty(ConsumerConfig.GROUP_ID_CONFIG);
             admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group), ops)).all().get(10, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("le broker refuse les réglages du groupe de partage : " + e.getCause().getMessage());
+        }
+    }
+
+    /**
+     * The broker accepts any name for a group's dead-letter topic, then, at the first record to write there, logs its
+     * refusal and archives the record anyway (« Failed to write to DLQ, proceeding to ARCHIVED regardless »): what it
+     * needs is checked here first, in French.
+     */
+    static void requireDeadLetterTopic(Admin admin, String topic, short shareVersion, Properties clientConfig) throws Exception {
+        String bootstrap = String.valueOf(clientConfig.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
+        if (shareVersion < 2) {
+            throw new IllegalStateException("ce cluster n'a pas les lettres mortes des groupes de partage (share.version=" + shareVersion
+                    + ", il faut 2 : Kafka 4.4+) : kafka-features.sh --bootstrap-server " + bootstrap + " upgrade --feature share.version=2");
+        }
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        String enabled;
+        try {
+            ConfigEntry entry = admin.describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS).get(resource)
+                    .get("errors.deadletterqueue.group.enable");
+            enabled = entry == null ? null : entry.value();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("le topic de lettres mortes « " + topic + " » n'existe pas (le broker ne le crée pas d'office) : "
+                    + "kafka-topics.sh --bootstrap-server " + bootstrap + " --create --topic " + topic
+                    + " --config errors.deadletterqueue.group.enable=true");
+        }
+        if (!"true".equals(enabled)) {
+            throw new IllegalStateException("le topic « " + topic + " » n'accepte pas les lettres mortes (errors.deadletterqueue.group.enable="
+                    + enabled + ") : le broker archiverait les messages sans les y écrire. kafka-configs.sh --bootstrap-server " + bootstrap
+                    + " --alter --entity-type topics --entity-name " + topic + " --add-config errors.deadletterqueue.group.enable=true");
         }
     }
 

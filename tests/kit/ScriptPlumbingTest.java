@@ -37,7 +37,7 @@ class ScriptPlumbingTest {
 
     @Test
     void everyScript_carriesTheSamePlumbing_andOnlyDeps() throws Exception {
-        assertEquals(6 + 8 + 8 + BEYOND_THE_COURSE.size(), SCRIPTS.size(), "6 scripts, 8 corrigés, 8 exercices, et les autres : " + SCRIPTS);
+        assertEquals(6 + 9 + 9 + BEYOND_THE_COURSE.size(), SCRIPTS.size(), "6 scripts, 9 corrigés, 9 exercices, et les autres : " + SCRIPTS);
         String reference = null;
         for (Path name : SCRIPTS) {
             String text = Files.readString(ScriptRunner.root().resolve(name));

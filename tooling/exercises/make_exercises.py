@@ -67,6 +67,15 @@ SPECS = {
          "l'effet ET sa marque en une seule écriture : ajouter au journal --store la ligne « id, tabulation, effet », "
          "forcée sur disque (SYNC), AVANT le commit"),
     ]),
+    "ShareWorker": ("travailleur de file (share group) : acquitter après le traitement", [
+        ("consumer.acknowledge(msg, AcknowledgeType.ACCEPT);",
+         "traité : accepter le message (acknowledge, ACCEPT) ; ici, APRÈS le traitement, jamais avant"),
+        ("consumer.acknowledge(msg, AcknowledgeType.REJECT);",
+         "empoisonné : le rejeter (REJECT) ; rendu (RELEASE), il reviendrait jusqu'à la limite de livraisons"),
+        ("Map<TopicIdPartition, Optional<KafkaException>> results = consumer.commitSync();",
+         ("Map<TopicIdPartition, Optional<KafkaException>> results = Map.of();",
+          "envoyer les acquittements au broker (commitSync) : le résultat dit, par partition, s'ils ont été pris en compte")),
+    ]),
 }
 
 

@@ -34,6 +34,7 @@ A_VOUS = {
     4: {"before": "boolean commitBeforeProcessing = true;", "after": "boolean commitBeforeProcessing = false;"},
     5: {"before": "boolean commitBeforeProcessing = false;", "after": "boolean commitBeforeProcessing = true;"},
     6: {"before": "boolean offsetsInTransaction = true;", "after": "boolean offsetsInTransaction = false;"},
+    10: {"before": "boolean acknowledgeBeforeProcessing = false;", "after": "boolean acknowledgeBeforeProcessing = true;"},
 }
 
 
@@ -811,6 +812,151 @@ ligne ? Que changerait `unclean.leader.election.enable=true` ?
 
 
 NOTEBOOKS.append(durability_notebook())
+# ---- 10: queues, share groups (KIP-932): its own block, so that the notebooks added beside it stay apart -----------
+
+SHARE_CONFIG = r'''
+boolean acknowledgeBeforeProcessing = false;  // false : traitement, puis acquittement ; true : ACCEPT envoyé au broker, puis traitement
+String poison = "-5";                          // le traitement des messages « …-5 » échoue à chaque fois
+Properties config = new Properties();
+config.put("bootstrap.servers", bootstrap);
+config.put("group.id", "file-" + topic);       // le groupe de PARTAGE : ses membres lisent la même partition
+// explicit : le programme acquitte chaque message reçu (acknowledge), avant le poll suivant
+config.put("share.acknowledgement.mode", "explicit");
+config.put("key.deserializer", StringDeserializer.class.getName());
+config.put("value.deserializer", StringDeserializer.class.getName());
+// les réglages du GROUPE vivent sur le broker (API Admin) : lire depuis le début (défaut de Kafka : latest, un groupe
+// neuf ne verrait que les messages écrits après son arrivée), un verrou de 2 s (défaut : 30 s), 3 livraisons au plus
+ShareKit.groupConfig(config.getProperty("group.id"), Map.of("share.auto.offset.reset", "earliest",
+        "share.record.lock.duration.ms", "2000", "share.delivery.count.limit", "3"));'''
+
+SHARE_LOOP = r'''
+List<String> processed = new ArrayList<>();   // les effets du traitement, d'une instance à l'autre
+List<String> poisoned = new ArrayList<>();    // chaque livraison du message empoisonné
+
+/** Le traitement : il échoue toujours pour le message empoisonné ; sinon son effet est noté. */
+void process(ConsumerRecord<String, String> msg) {
+    if (msg.value().endsWith(poison)) throw new IllegalArgumentException("message empoisonné : " + msg.value());
+    processed.add(msg.value());
+}
+
+/** Une instance du travailleur : lit jusqu'à 2 s de silence, ou « meurt » sur le message crashAt (0 : jamais) ; rend le mort. */
+KafkaShareConsumer<String, String> work(String from, int crashAt) {
+    KafkaShareConsumer<String, String> consumer = new KafkaShareConsumer<>(config);
+    consumer.subscribe(List.of(from));
+    int n = 0;
+    boolean started = false;
+    long last = System.currentTimeMillis();
+    while (System.currentTimeMillis() - last < (started ? 2_000 : 20_000)) {
+        ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+        if (records.isEmpty()) continue;
+        for (ConsumerRecord<String, String> msg : records) {
+            n++;
+            if (acknowledgeBeforeProcessing) {
+                consumer.acknowledge(msg, AcknowledgeType.ACCEPT);
+                consumer.commitSync();   // l'ACCEPT part au broker : ce message ne reviendra plus, quoi qu'il arrive
+            }
+            if (n == crashAt) {
+                ShareKit.crash((acknowledgeBeforeProcessing ? "après l'ACCEPT de " : "pendant le traitement de ") + msg.value()
+                        + (acknowledgeBeforeProcessing ? ", avant son traitement" : ", avant son acquittement"));
+                return consumer;
+            }
+            AcknowledgeType ack = AcknowledgeType.ACCEPT;
+            try {
+                process(msg);                    // 1) traitement
+            } catch (IllegalArgumentException e) {
+                ack = AcknowledgeType.REJECT;    // empoisonné : inutile de réessayer, jamais plus livré
+            }
+            // 2) acquittement, selon l'issue du traitement ; déjà acquitté (ACCEPT) avant, il est trop tard pour rejeter
+            if (!acknowledgeBeforeProcessing) consumer.acknowledge(msg, ack);
+            String acknowledged = acknowledgeBeforeProcessing ? "ACCEPT avant le traitement" : ack.name();
+            if (msg.value().endsWith(poison)) poisoned.add("livraison " + msg.deliveryCount().orElse((short) 1) + " " + acknowledged);
+            System.out.println(ShareKit.line(msg, acknowledged));
+        }
+        consumer.commitSync();   // 3) les acquittements partent au broker
+        started = true;
+        last = System.currentTimeMillis();
+    }
+    consumer.close();
+    return null;
+}
+
+Kit.fill(topic, Kit.values(3));
+work(topic, 0);'''
+
+
+def share_notebook():
+    return notebook(10, "files", [
+        md("""
+# 10 — Les files : les groupes de partage (KIP-932)
+
+Depuis Kafka 4.2, un **groupe de partage** (`KafkaShareConsumer`) lit un topic comme une file : tous ses membres
+lisent la même partition, et le broker prête chaque message à un seul d'entre eux, sous un **verrou** à durée limitée.
+Le programme répond pour chaque message : `ACCEPT` (traité), `RELEASE` (à relivrer), `REJECT` (jamais plus).
+Un message pas acquitté avant la fin du verrou revient, avec un **compteur de livraisons** augmenté ; au bout de
+`share.delivery.count.limit` livraisons, il est archivé. Consommateurs classiques et groupes de partage, côte à côte :
+[`docs/cours/FILES.md`](../docs/cours/FILES.md).
+"""),
+        *setup_cells(10),
+        md("""
+## La configuration
+Le client, puis les réglages du groupe, qui vivent sur le broker. `acknowledgeBeforeProcessing` dit où part l'acquittement.
+"""),
+        code(SHARE_CONFIG, "config"),
+        md("""
+## Votre travailleur
+Il lit, traite, puis acquitte chaque message selon l'issue du traitement : `ACCEPT` s'il a réussi, `REJECT` s'il
+est empoisonné. Chaque ligne dit la livraison (`livraison 2` : le message revient) et l'acquittement.
+"""),
+        code(SHARE_LOOP),
+        md("""
+## Prédisez
+La panne : 6 messages ; une première instance meurt pendant le traitement du 3ᵉ, avant de l'acquitter ; une seconde
+instance du même groupe lit ensuite. Le message `…-5` est empoisonné. Avant de lancer la cellule suivante, écrivez
+votre prédiction : combien de pertes, combien de doublons, et combien de livraisons pour le message empoisonné ?
+"""),
+        code('''
+// Votre prédiction, avant de lancer la panne
+String prediction = "";   // par exemple : "0 perte, 1 doublon, empoisonné livré 2 fois"
+System.out.println(prediction.isBlank() ? "(pas de prédiction : écrivez-la d'abord !)" : "prédiction : " + prediction);'''),
+        md("""
+## La panne : un crash avant l'acquittement, un message empoisonné
+La première instance meurt au 3ᵉ message (crash simulé dans le noyau : le consommateur est abandonné, sans `close()`).
+Le broker ne sait rien de son traitement : tout ce qu'elle avait acquis et pas acquitté lui revient à la fin du verrou
+(2 s), et part à la seconde instance. Le bilan compte les effets des messages sains (l'empoisonné n'en a jamais). {bilan}
+""".replace("{bilan}", BILAN)),
+        code(r'''
+String input = Kit.newTopic("nb10-panne");
+List<String> values = Kit.values(6);
+Kit.fill(input, values);
+processed.clear();
+poisoned.clear();
+long since = Kit.traceNext();                                     // la trace de cet échange commence ici
+// 1) la panne : cette instance « meurt » pendant le traitement du 3e message
+KafkaShareConsumer<String, String> dead = work(input, 3);
+// 2) une seconde instance du même groupe ; ce que la première n'a pas acquitté lui revient à la fin du verrou
+work(input, 0);
+// 3) chaque message sain a-t-il eu son effet une fois ? et l'empoisonné, combien de livraisons ?
+System.out.println("message empoisonné : " + poisoned);
+Kit.report(values.stream().filter(v -> !v.endsWith(poison)).toList(), processed);
+// 4) le diagramme de séquence : ShareFetch (plages acquises, livraison), ShareAcknowledge (ACCEPT, REJECT)
+Kit.showTrace(since);''', "panne"),
+        md("""
+## Ce qu'il faut retenir
+- Un groupe de partage est **at-least-once par message** : un message acquis mais pas acquitté (crash, lenteur
+  au-delà du verrou) revient, `livraison 2`, à ce membre ou à un autre. Ses effets peuvent donc avoir lieu deux fois :
+  ici, les messages traités avant le crash.
+- Acquitter **après** le traitement : un `ACCEPT` parti au broker avant le traitement est définitif, un crash
+  entre les deux perd le message.
+- Un message qui échouera toujours se **rejette** (`REJECT`) : rendu (`RELEASE`), il reviendrait jusqu'à
+  `share.delivery.count.limit` livraisons, puis serait archivé.
+- Aucun ordre entre les lots : un message relivré revient après des messages plus récents.
+"""),
+        a_vous(10, "Acquittez avant le traitement (l'`ACCEPT` part au broker, puis le traitement).",
+               "Que devient le message sur lequel l'instance meurt ? Et le message empoisonné ?"),
+    ])
+
+
+NOTEBOOKS.append(share_notebook())
 
 
 def main():

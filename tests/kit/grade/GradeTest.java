@@ -97,6 +97,21 @@ class GradeTest {
                 // the fence can also surface when aborting after another error: the zombie crashes there too
                 "                        if (fencedBy(abortFailed)) {\n                            fenced = zombie(transaction, batch, failed);\n                            break;\n                        }\n",
                 "");
+        // share groups: the whole batch accepted on the broker before its processing (a crash loses the record it was on),
+        // a poison record released at each failure (back until the delivery limit), a worker that skips lower offsets
+        mistake("file-acquitte-avant", "ShareWorker",
+                "                        process(msg);\n                        // traité : l'acquitter maintenant, jamais avant (un crash pendant le traitement le ferait perdre)\n"
+                        + "                        consumer.acknowledge(msg, AcknowledgeType.ACCEPT);\n",
+                "                        consumer.acknowledge(msg, AcknowledgeType.ACCEPT);\n                        consumer.commitSync();\n"
+                        + "                        process(msg);\n",
+                "                        consumer.acknowledge(msg, AcknowledgeType.RELEASE);\n", "",
+                "                        consumer.acknowledge(msg, AcknowledgeType.REJECT);\n", "");
+        mistake("file-sans-reject", "ShareWorker", "consumer.acknowledge(msg, AcknowledgeType.REJECT);\n                        ack = AcknowledgeType.REJECT;",
+                "consumer.acknowledge(msg, AcknowledgeType.RELEASE);\n                        ack = AcknowledgeType.RELEASE;");
+        mistake("file-ordre", "ShareWorker", "                    AcknowledgeType ack;\n",
+                "                    if (msg.offset() < highest) {\n                        consumer.acknowledge(msg, AcknowledgeType.ACCEPT);\n"
+                        + "                        continue;\n                    }\n                    highest = msg.offset();\n                    AcknowledgeType ack;\n",
+                "    private int attempts;\n", "    private int attempts;\n    private long highest = -1;\n");
         // submissions that can't be run as they should
         write("ne-compile-pas", "ConsumerAtMostOnce.java", "public class ConsumerAtMostOnce { void f() { int x = \"texte\"; } }");
         write("boucle-infinie", "ProducerAtMostOnce.java", javaMain("ProducerAtMostOnce", "while (true) Thread.sleep(1000);"));
@@ -499,7 +514,7 @@ class GradeTest {
 
     @Test
     void theMark_isTheMeanOverTheWholeAssignment() {
-        assertEquals("2.5", csvRows.get("un-sur-huit")[1], "un exercice juste sur huit : 2,5/20\n" + section("un-sur-huit"));
+        assertEquals("2.2", csvRows.get("un-sur-huit")[1], "un exercice juste sur neuf : 2,2/20\n" + section("un-sur-huit"));
         assertEquals(Exercise.values().length - 1, section("un-sur-huit").split("non rendu", -1).length - 1, section("un-sur-huit"));
         assertEquals("0", cell("un-sur-huit", "ConsumerExactlyOnce"));
         assertEquals("20.0", csvRows.get("corrige")[1]);
@@ -549,7 +564,10 @@ class GradeTest {
                 Map.entry("dedoublonnage-par-cle", "pas par clé de partitionnement"),
                 Map.entry("effet-puis-marque", "dans la même ligne du journal"),
                 Map.entry("zombie-qui-plante", "le zombie a planté"),
-                Map.entry("menteur", "message perdu"));
+                Map.entry("menteur", "message perdu"),
+                Map.entry("file-acquitte-avant", "Acquittez APRÈS le traitement"),
+                Map.entry("file-sans-reject", "jusqu'à la limite de livraisons"),
+                Map.entry("file-ordre", "ne garantit aucun ordre"));
         // every mistake judged, then every miss told at once: one slow run does not hide the others' verdicts
         List<String> missed = new java.util.ArrayList<>();
         for (String student : MISTAKES.keySet()) {

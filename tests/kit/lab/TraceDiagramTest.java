@@ -4,6 +4,7 @@ import kit.faults.Trace;
 import kit.faults.TraceEntry.Action;
 import kit.faults.TraceEntry.OffsetData;
 import kit.faults.TraceEntry.PartitionData;
+import kit.faults.TraceEntry.ShareRange;
 import kit.faults.TraceEntry;
 
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,21 @@ class TraceDiagramTest {
         assertEquals(1, uml.lines().filter(l -> l.contains("sans réponse (acks=0)")).count(), uml);
         assertEquals(1, uml.lines().filter(l -> l.matches("N1 --> C1 : .*")).count(), "une seule réponse : celle de acks=all\n" + uml);
         assertFalse(uml.contains(": ok"), uml);
+    }
+
+    @Test
+    void shareGroupTraffic_acquiredRangesWithDeliveryCounts_onTheAnswer_acknowledgementTypes_onTheRequest() throws Exception {
+        TraceEntry fetch = entry(1, "share-1", "ShareFetch", Action.FORWARDED, List.of(), List.of(), null, "sg")
+                .withShare(List.of(new ShareRange("t", 0, 0, 2, "RELEASE", -1), new ShareRange("t", 0, 3, 7, ShareRange.ACQUIRED, 2)),
+                        "membre=m1 session=1");
+        TraceEntry ack = entry(2, "share-1", "ShareAcknowledge", Action.FORWARDED, List.of(), List.of(), null, "sg")
+                .withShare(List.of(new ShareRange("t", 0, 3, 4, "ACCEPT", -1), new ShareRange("t", 0, 5, 5, "REJECT", -1)), "membre=m1 session=2");
+        TraceEntry beat = entry(3, "share-1", "ShareGroupHeartbeat", Action.FORWARDED, List.of(), List.of(), null, "sg")
+                .withShare(List.of(), "membre=m1 ép=0 → 1");
+        String text = svgText(TraceDiagram.svg(List.of(fetch, ack, beat), "file"));
+        for (String expected : List.of("ShareFetch t-0 RELEASE 0–2 groupe=sg membre=m1 session=1", "t-0 acquis 3–7 (livraison 2)",
+                "ShareAcknowledge t-0 ACCEPT 3–4 ; t-0 REJECT 5 groupe=sg", "membre=m1 ép=0 → 1"))
+            assertTrue(text.contains(expected), "« " + expected + " » absent du SVG :\n" + text);
     }
 
     @Test

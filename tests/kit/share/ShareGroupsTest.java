@@ -2,6 +2,9 @@ package kit.share;
 
 import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
+import kit.faults.TraceEntry;
+import kit.faults.TraceEntry.ShareRange;
+import kit.lab.TraceDiagram;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
 import kit.scenarios.ShareLessons;
@@ -21,7 +24,10 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,12 +62,30 @@ class ShareGroupsTest {
     }
 
     @Test
-    void crashBeforeAcknowledging_theBatchComesBackWithDeliveryCount2_effectsTwice_noLoss() {
+    void crashBeforeAcknowledging_theBatchComesBackWithDeliveryCount2_effectsTwice_noLoss_andTheTraceShowsIt() {
+        long mark = kafka.trace().next();
         Lesson l = lessons.crashBeforeAcknowledging();
         assertTrue(l.passed(), l.toString());
         assertEquals(0, l.lost(), l.toString());
         assertEquals(3, l.effectsTwice(), "les 3 messages traités avant le crash le sont deux fois : " + l);
         assertEquals(8, l.redelivered(), "tout le lot acquis revient : " + l);
+
+        // the lab's trace: ShareFetch responses lend offsets 0-7 twice, delivery count 1 then 2; the ACCEPTs are sent
+        List<TraceEntry> entries = kafka.trace().since(mark, true);
+        List<ShareRange> ranges = entries.stream().filter(e -> e.share() != null).flatMap(e -> e.share().stream())
+                .filter(r -> r.topic().startsWith("file-crash-")).toList();
+        for (int count : List.of(1, 2)) {
+            Set<Long> lent = new TreeSet<>();
+            ranges.stream().filter(r -> r.acquired() && r.deliveryCount() == count)
+                    .forEach(r -> LongStream.rangeClosed(r.firstOffset(), r.lastOffset()).forEach(lent::add));
+            assertEquals(LongStream.range(0, 8).boxed().toList(), List.copyOf(lent), "acquis en livraison " + count + " : " + ranges);
+        }
+        Set<Long> accepted = new TreeSet<>();
+        ranges.stream().filter(r -> r.kind().equals("ACCEPT"))
+                .forEach(r -> LongStream.rangeClosed(r.firstOffset(), r.lastOffset()).forEach(accepted::add));
+        assertEquals(LongStream.range(0, 8).boxed().toList(), List.copyOf(accepted), "acquittés ACCEPT : " + ranges);
+        String svg = TraceDiagram.svg(entries.stream().filter(e -> e.api().startsWith("Share")).toList(), "file", 400);
+        assertTrue(svg.contains("(livraison 2)") && svg.contains("ACCEPT 0"), svg);
     }
 
     @Test
@@ -77,9 +101,10 @@ class ShareGroupsTest {
     }
 
     @Test
-    void poisonRecords_rejectedOnce_failingOnesReleasedUntilTheLimit() {
+    void poisonRecords_rejectedOnce_failingOnesReleasedUntilTheLimit_bothInTheDeadLetterTopic() {
         Lesson l = lessons.poison();
         assertTrue(l.passed(), l.toString());
+        assertTrue(l.observed().contains("lettres mortes : [" + l.deliveries().get(0).value().replaceAll("-\\d+$", "") + "-3, "), l.toString());
         assertEquals(5 + 2, l.received(), "5 messages, dont un relivré deux fois avant son archivage : " + l);
         assertEquals(List.of("REJECT"), l.deliveries().stream().filter(d -> d.value().endsWith("-5")).map(Delivery::ack).toList());
     }
@@ -96,6 +121,17 @@ class ShareGroupsTest {
         Lesson l = lessons.newGroupLatest();
         assertTrue(l.passed(), l.toString());
         assertEquals(3, l.received(), l.toString());
+    }
+
+    @Test
+    void aDeadLetterTopicWithoutItsTopicConfig_isRefusedInFrench_theBrokerWouldArchiveSilently() {
+        String topic = "file-dlq-" + System.nanoTime();
+        Topics.create(kafka.bootstrapServers(), topic);
+        Topics.create(kafka.bootstrapServers(), "dlq." + topic);
+        ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofSeconds(90), "scripts/ShareConsumer.java", "-b", kafka.bootstrapServers(),
+                "-t", topic, "-g", "sg-" + topic, "--dead-letter-topic", "dlq." + topic);
+        assertEquals(1, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("n'accepte pas les lettres mortes (errors.deadletterqueue.group.enable=false)"), r.stderr());
     }
 
     @Test

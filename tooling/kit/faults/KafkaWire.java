@@ -9,6 +9,11 @@ import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ShareAcknowledgeRequestData;
+import org.apache.kafka.common.message.ShareFetchRequestData;
+import org.apache.kafka.common.message.ShareFetchResponseData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -23,6 +28,8 @@ import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.ShareFetchResponse;
+import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -40,7 +47,7 @@ final class KafkaWire {
     /** Requests whose body (and response) the trace describes; the others are traced by header only. */
     private static final Set<ApiKeys> DESCRIBED = Set.of(ApiKeys.PRODUCE, ApiKeys.OFFSET_COMMIT, ApiKeys.TXN_OFFSET_COMMIT,
             ApiKeys.INIT_PRODUCER_ID, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN, ApiKeys.END_TXN,
-            ApiKeys.FIND_COORDINATOR);
+            ApiKeys.FIND_COORDINATOR, ApiKeys.SHARE_GROUP_HEARTBEAT, ApiKeys.SHARE_FETCH, ApiKeys.SHARE_ACKNOWLEDGE);
 
     /** Recent Produce and OffsetCommit versions name topics by id: the names come from Metadata responses. */
     private final Map<Uuid, String> topicNames = new ConcurrentHashMap<>();
@@ -64,6 +71,8 @@ final class KafkaWire {
         String group = null;
         boolean expectsResponse = true;
         Short acks = null;
+        List<TraceEntry.ShareRange> share = new ArrayList<>();
+        String member = null;
         if (DESCRIBED.contains(api)) {
             try {
                 AbstractRequest body = AbstractRequest.parseRequest(api, header.apiVersion(), new ByteBufferAccessor(buffer)).request;
@@ -112,6 +121,28 @@ final class KafkaWire {
                         String key = !d.coordinatorKeys().isEmpty() ? String.join(",", d.coordinatorKeys()) : d.key();
                         if (d.keyType() == 1) txId = key; else group = key;
                     }
+                    case SHARE_GROUP_HEARTBEAT -> {
+                        ShareGroupHeartbeatRequestData d = (ShareGroupHeartbeatRequestData) body.data();
+                        group = d.groupId();
+                        // epoch 0 joins, -1 leaves; the response gives the epoch the coordinator settled on
+                        member = "membre=" + d.memberId() + " ép=" + d.memberEpoch();
+                    }
+                    case SHARE_FETCH -> {
+                        // a ShareFetch also carries the acknowledgements of what the previous one acquired
+                        ShareFetchRequestData d = (ShareFetchRequestData) body.data();
+                        group = d.groupId();
+                        member = "membre=" + d.memberId() + " session=" + d.shareSessionEpoch();
+                        for (var t : d.topics()) for (var x : t.partitions()) for (var b : x.acknowledgementBatches())
+                            acknowledged(share, name(null, t.topicId()), x.partitionIndex(), b.firstOffset(), b.lastOffset(), b.acknowledgeTypes());
+                    }
+                    case SHARE_ACKNOWLEDGE -> {
+                        // the acknowledgements sent on their own (commitSync, or no fetch due): the same batches
+                        ShareAcknowledgeRequestData d = (ShareAcknowledgeRequestData) body.data();
+                        group = d.groupId();
+                        member = "membre=" + d.memberId() + " session=" + d.shareSessionEpoch();
+                        for (var t : d.topics()) for (var x : t.partitions()) for (var b : x.acknowledgementBatches())
+                            acknowledged(share, name(null, t.topicId()), x.partitionIndex(), b.firstOffset(), b.lastOffset(), b.acknowledgeTypes());
+                    }
                     default -> { }
                 }
             } catch (RuntimeException unreadable) {
@@ -119,7 +150,7 @@ final class KafkaWire {
             }
         }
         TraceEntry entry = new TraceEntry(0, System.currentTimeMillis(), node, header.clientId(), api.name, api.id, header.apiVersion(),
-                header.correlationId(), TraceEntry.Action.FORWARDED, partitions, offsets, txId, group, null, acks);
+                header.correlationId(), TraceEntry.Action.FORWARDED, partitions, offsets, txId, group, null, acks, share, member);
         return new Request(header, entry, expectsResponse);
     }
 
@@ -136,7 +167,12 @@ final class KafkaWire {
             String error = response.errorCounts().keySet().stream().filter(e -> e != Errors.NONE).map(Errors::name).findFirst().orElse(null);
             List<TraceEntry.PartitionData> partitions = request.entry().partitions();
             if (response instanceof ProduceResponse p) partitions = answered(partitions, p.data());
-            return request.entry().withResponse(partitions, error).withTransactionalId(epochs(request.entry().transactionalId(), response));
+            TraceEntry answered = request.entry().withResponse(partitions, error)
+                    .withTransactionalId(epochs(request.entry().transactionalId(), response));
+            if (response instanceof ShareFetchResponse f) answered = answered.withShare(acquired(answered.share(), f.data()), answered.member());
+            if (response instanceof ShareGroupHeartbeatResponse h && h.data().errorCode() == Errors.NONE.code() && answered.member() != null)
+                answered = answered.withShare(answered.share(), answered.member() + " → " + h.data().memberEpoch());
+            return answered;
         } catch (RuntimeException unreadable) {
             return request.entry();
         }
@@ -157,6 +193,45 @@ final class KafkaWire {
             return label.substring(0, label.length() - 1) + " → " + r.data().producerEpoch() + ")";
         }
         return label;
+    }
+
+    /**
+     * One acknowledgement batch as ranges of one type each: a batch gives either one type for all its offsets or one
+     * type per offset (Kafka's AcknowledgeType ids: 1 ACCEPT, 2 RELEASE, 3 REJECT, 4 RENEW; 0 is a gap, no record there).
+     */
+    private static void acknowledged(List<TraceEntry.ShareRange> out, String topic, int partition, long first, long last, List<Byte> types) {
+        if (types.isEmpty()) return;
+        if (types.size() == 1) {
+            out.add(new TraceEntry.ShareRange(topic, partition, first, last, ackName(types.get(0)), -1));
+            return;
+        }
+        long start = first;
+        for (int i = 1; i <= types.size(); i++) {
+            if (i == types.size() || !types.get(i).equals(types.get(i - 1))) {
+                out.add(new TraceEntry.ShareRange(topic, partition, start, first + i - 1, ackName(types.get(i - 1)), -1));
+                start = first + i;
+            }
+        }
+    }
+
+    private static String ackName(byte id) {
+        if (id == 0) return "GAP";
+        try {
+            return AcknowledgeType.forId(id).name();
+        } catch (IllegalArgumentException unknown) {
+            return "type " + id;
+        }
+    }
+
+    /** The acknowledgements a ShareFetch carried, then the ranges its response acquired, with their delivery counts. */
+    private List<TraceEntry.ShareRange> acquired(List<TraceEntry.ShareRange> sent, ShareFetchResponseData data) {
+        List<TraceEntry.ShareRange> out = new ArrayList<>(sent);
+        for (var t : data.responses()) {
+            String topic = name(null, t.topicId());
+            for (var p : t.partitions()) for (var a : p.acquiredRecords())
+                out.add(new TraceEntry.ShareRange(topic, p.partitionIndex(), a.firstOffset(), a.lastOffset(), TraceEntry.ShareRange.ACQUIRED, a.deliveryCount()));
+        }
+        return out;
     }
 
     private List<TraceEntry.PartitionData> produced(ProduceRequest p) {

@@ -38,7 +38,8 @@ public final class Trace {
         TraceEntry numbered;
         synchronized (this) {
             numbered = new TraceEntry(next++, e.epochMs(), e.node(), e.clientId(), e.api(), e.apiKey(), e.apiVersion(),
-                    e.correlationId(), e.action(), e.partitions(), e.offsets(), e.transactionalId(), e.groupId(), e.error(), e.acks());
+                    e.correlationId(), e.action(), e.partitions(), e.offsets(), e.transactionalId(), e.groupId(), e.error(), e.acks(),
+                    e.share(), e.member());
             entries.addLast(numbered);
             while (entries.size() > capacity) entries.removeFirst();
         }
@@ -74,9 +75,21 @@ public final class Trace {
     public synchronized List<TraceEntry> since(long from, boolean all) {
         List<TraceEntry> out = new ArrayList<>();
         for (TraceEntry e : entries) {
-            if (e.seq() >= from && (all || !NOISE.contains(e.api()))) out.add(e);
+            if (e.seq() >= from && (all || !noise(e))) out.add(e);
         }
         return out;
+    }
+
+    /**
+     * Background chatter: the APIs of {@link #NOISE}; a share group's heartbeat that changes nothing (same epoch back,
+     * neither a join, epoch 0, nor a leave, -1); a ShareFetch that neither acknowledged nor acquired anything (the
+     * long poll of an idle member). Faulted entries never are.
+     */
+    static boolean noise(TraceEntry e) {
+        if (NOISE.contains(e.api())) return true;
+        if (e.action() != TraceEntry.Action.FORWARDED || e.error() != null) return false;
+        if ("ShareGroupHeartbeat".equals(e.api())) return e.member() != null && e.member().matches(".* ép=(\\d+) → \\1");
+        return "ShareFetch".equals(e.api()) && (e.share() == null || e.share().isEmpty());
     }
 
     public synchronized int size() { return entries.size(); }

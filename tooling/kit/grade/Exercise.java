@@ -19,7 +19,9 @@ public enum Exercise {
     /** Two instances share a transactional.id: the old one must stop on ProducerFencedException. */
     ZOMBIE_FENCING("ZombieFencing", null, 2),
     /** At-least-once delivery made idempotent: one effect per message id (effect and id in one journal line), even after a crash. */
-    DEDUP_CONSUMER("DedupConsumer", null, 2);
+    DEDUP_CONSUMER("DedupConsumer", null, 2),
+    /** A share group's worker (KIP-932): acknowledge after processing, reject a poison record, never rely on order. */
+    SHARE_WORKER("ShareWorker", null, 2);
 
     /** Class and file name (without .java). */
     public final String className;

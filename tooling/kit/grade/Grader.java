@@ -169,6 +169,7 @@ public final class Grader {
             case CONSUMER_EXACTLY_ONCE -> consumerExactlyOnce(file);
             case ZOMBIE_FENCING -> zombieFencing(file);
             case DEDUP_CONSUMER -> dedupConsumer(file);
+            case SHARE_WORKER -> shareWorker(file);
         };
         // a run that hit one of the sandbox's limits: 0 for the exercise, with the reason
         if (cell.limit() != null) return new Grade(student, exercise.className, List.of(new Check("limites du correcteur", 20, false,
@@ -499,6 +500,94 @@ public final class Grader {
                                 + "second effet ; l'identifiant doit être écrit avec l'effet, dans la même ligne du journal, et relu "
                                 + "au démarrage (pas seulement gardé en mémoire)" : r.lost() > 0 ? " : l'effet du message n'est pas "
                                 + "dans le journal ; la marque écrite avant l'effet, ou l'offset validé avant, le font sauter à la relance" : "")));
+    }
+
+    // ---- share groups (KIP-932) ---------------------------------------------------------------------------
+
+    /**
+     * A share group's worker, two runs on one 1-partition topic of 8 records, its group set by the grader (earliest,
+     * lock of 1 s, the embedded broker's floor): a run that crashes while processing its 2nd record, then a run to the end
+     * where the first try of the 3rd record fails (--flaky: released, it comes back after later offsets) and the 6th
+     * always fails (--poison). A record is processed when a line of either run says ACCEPT for it (docs/CONTRAT.md).
+     */
+    private List<Check> shareWorker(Path file) {
+        String id = unique();
+        String topic = "note-" + id;
+        String group = "sg-" + id;
+        String bootstrap = scenarios.bootstrap();
+        Topics.create(bootstrap, topic, 1);
+        List<String> input = values(id, 1, 8);
+        Topics.fill(bootstrap, topic, input);
+        String crashName = "crash pendant un traitement, puis relance : aucun message perdu";
+        String poisonName = "message empoisonné : rejeté (REJECT) dès son échec";
+        String orderName = "échec passager : rendu, revenu après des messages plus récents, puis traité";
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Topics.adminProps(bootstrap))) {
+            var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.GROUP, group);
+            var ops = java.util.Map.of("share.auto.offset.reset", "earliest", "share.record.lock.duration.ms", "1000").entrySet().stream()
+                    .map(e -> new org.apache.kafka.clients.admin.AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry(e.getKey(), e.getValue()),
+                            org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)).toList();
+            admin.incrementalAlterConfigs(java.util.Map.of(resource, ops)).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            String why = "le correcteur n'a pas pu régler le groupe de partage : " + e;
+            return List.of(new Check(crashName, 8, false, why), new Check(poisonName, 6, false, why), new Check(orderName, 6, false, why));
+        }
+        String flaky = input.get(2);
+        String poison = input.get(5);
+        List<String> args = List.of("-b", bootstrap, "-t", topic, "-g", group, "--flaky", flaky, "--poison", poison, "--idle-ms", "1500");
+        List<String> crashArgs = new ArrayList<>(args);
+        crashArgs.addAll(List.of("--crash-after", "2"));
+        ScriptRunner.Result crashed = scenarios.launch(file, crashArgs);
+        ScriptRunner.Result rest = scenarios.launch(file, args);
+        if (crashed.exitCode() != 137 || !crashed.output().crashed()) {
+            String why = "pas de crash simulé pendant le 2e traitement (--crash-after 2) : " + runProblem(crashed);
+            return List.of(new Check(crashName, 8, false, why), new Check(poisonName, 6, false, "pas noté"), new Check(orderName, 6, false, "pas noté"));
+        }
+        if (rest.exitCode() != 0 || !rest.output().hasSummary()) {
+            String why = "la relance a échoué : " + runProblem(rest) + acknowledgeHint(rest.stderr());
+            return List.of(new Check(crashName, 8, false, why), new Check(poisonName, 6, false, why), new Check(orderName, 6, false, why));
+        }
+        List<ScriptOutput.Record> lines = new ArrayList<>(crashed.output().records());
+        lines.addAll(rest.output().records());
+        Set<String> processed = new HashSet<>();
+        lines.stream().filter(l -> "ACCEPT".equals(l.ack())).forEach(l -> processed.add(l.value()));
+
+        List<String> lost = input.stream().filter(v -> !v.equals(flaky) && !v.equals(poison) && !processed.contains(v)).toList();
+        String crashedOn = input.get(1);
+        Check crash = new Check(crashName, 8, lost.isEmpty(), lost.isEmpty() ? "les 6 messages sans échec traités, dont celui du crash"
+                : lost.size() + " message(s) jamais traité(s) : " + String.join(", ", lost) + (lost.contains(crashedOn)
+                ? " ; celui dont le traitement a planté était déjà acquitté (ACCEPT parti au broker avant le traitement) : il ne "
+                + "revient jamais. Acquittez APRÈS le traitement" : " ; chaque message reçu doit être traité, puis acquitté"));
+
+        List<ScriptOutput.Record> poisonLines = rest.output().records().stream().filter(l -> l.value().equals(poison)).toList();
+        List<String> poisonAcks = poisonLines.stream().map(l -> "livraison " + l.deliveryCount() + " " + l.ack()).toList();
+        boolean rejectedOnce = poisonLines.size() == 1 && "REJECT".equals(poisonLines.get(0).ack());
+        Check poisonCheck = new Check(poisonName, 6, rejectedOnce, rejectedOnce ? "rejeté à sa première tentative"
+                : poisonLines.isEmpty() ? "le message empoisonné n'a jamais été vu par la relance (sa ligne manque)"
+                : poisonLines.size() > 1 ? "le message empoisonné est revenu " + poisonLines.size() + " fois (" + String.join(", ", poisonAcks)
+                + ") : rendu à chaque échec, il revient jusqu'à la limite de livraisons (share.delivery.count.limit, 5 par défaut), "
+                + "puis il est archivé ; rejetez-le (REJECT) dès qu'il échoue"
+                : "le message empoisonné a été acquitté " + poisonLines.get(0).ack() + " : son traitement a échoué, c'est REJECT");
+
+        List<ScriptOutput.Record> flakyLines = rest.output().records().stream().filter(l -> l.value().equals(flaky)).toList();
+        boolean retried = flakyLines.size() == 2 && "RELEASE".equals(flakyLines.get(0).ack()) && "ACCEPT".equals(flakyLines.get(1).ack());
+        List<String> flakyAcks = flakyLines.stream().map(l -> "livraison " + l.deliveryCount() + " " + l.ack()).toList();
+        Check order = new Check(orderName, 6, retried, retried ? "rendu, puis traité à sa livraison " + flakyLines.get(1).deliveryCount()
+                : flakyLines.size() == 1 && "RELEASE".equals(flakyLines.get(0).ack())
+                ? "le message rendu (RELEASE) est revenu après des offsets plus grands et n'a pas été traité : un groupe de partage "
+                + "ne garantit aucun ordre ; ne sautez jamais un message dont l'offset est plus petit que le dernier vu"
+                : "échec passager : " + (flakyAcks.isEmpty() ? "aucune ligne" : String.join(", ", flakyAcks))
+                + " ; attendu : RELEASE à l'échec, puis ACCEPT quand il revient");
+        return List.of(crash, poisonCheck, order);
+    }
+
+    /** What KafkaShareConsumer's IllegalStateException means for the program (kafka-clients 4.4.0's messages). */
+    private static String acknowledgeHint(String stderr) {
+        if (stderr.contains("All records must be acknowledged in explicit acknowledgement mode"))
+            return " : en mode explicite, chaque message reçu doit être acquitté (acknowledge) avant le poll suivant";
+        if (stderr.contains("The record cannot be acknowledged"))
+            return " : un message ne s'acquitte qu'une fois ; acquitté (ACCEPT) avant son traitement, il ne peut plus être rendu "
+                    + "ni rejeté quand le traitement échoue. Acquittez APRÈS le traitement, selon son issue";
+        return "";
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------

@@ -438,8 +438,19 @@ public final class FaultCommand implements Runnable {
             s.append("  ").append(o.get("topic").getAsString()).append('-').append(o.get("partition").getAsInt())
                     .append("@").append(o.get("offset").getAsLong());
         }
+        if (e.has("share")) for (JsonElement p : e.getAsJsonArray("share")) {
+            JsonObject o = p.getAsJsonObject();
+            long first = o.get("firstOffset").getAsLong();
+            long last = o.get("lastOffset").getAsLong();
+            String offsets = first == last ? String.valueOf(first) : first + "–" + last;
+            s.append("  ").append(o.get("topic").getAsString()).append('-').append(o.get("partition").getAsInt()).append(' ')
+                    .append("ACQUIRED".equals(o.get("kind").getAsString())
+                            ? "acquis " + offsets + " (livraison " + o.get("deliveryCount").getAsInt() + ")"
+                            : o.get("kind").getAsString() + " " + offsets);
+        }
         if (!e.get("transactionalId").isJsonNull()) s.append("  tx=").append(e.get("transactionalId").getAsString());
         if (!e.get("groupId").isJsonNull()) s.append("  groupe=").append(e.get("groupId").getAsString());
+        if (e.has("member") && !e.get("member").isJsonNull()) s.append("  ").append(e.get("member").getAsString());
         if (!e.get("error").isJsonNull()) s.append("  erreur=").append(e.get("error").getAsString());
         if (e.has("acks") && !e.get("acks").isJsonNull() && e.get("acks").getAsInt() == 0) s.append("  acks=0 (sans réponse)");
         s.append("  : ").append(e.get("actionFr").getAsString());

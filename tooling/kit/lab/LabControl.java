@@ -362,6 +362,8 @@ public final class LabControl implements AutoCloseable {
         m.put("groupId", e.groupId());
         m.put("error", e.error());
         m.put("acks", e.acks());
+        m.put("share", e.share());
+        m.put("member", e.member());
         return m;
     }
 

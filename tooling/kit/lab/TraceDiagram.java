@@ -155,14 +155,41 @@ public final class TraceDiagram {
             for (TraceEntry.PartitionData p : partitions) items.add(partition(p.topic(), p.partition()));
             list(b, items, ", ");
         }
+        // a share group's acknowledgements (ShareAcknowledge, or a ShareFetch carrying them): type and offsets
+        List<String> acks = new ArrayList<>();
+        for (TraceEntry.ShareRange r : share(e)) if (!r.acquired()) acks.add(shareRange(r));
+        list(b, acks, " ; ");
         if (e.transactionalId() != null && !e.transactionalId().isEmpty()) b.append(" tx=").append(text(e.transactionalId()));
         if (e.groupId() != null && !e.groupId().isEmpty()) b.append(" groupe=").append(text(e.groupId()));
+        if (e.member() != null && !e.member().isEmpty() && !e.api().equals("ShareGroupHeartbeat")) b.append(' ').append(text(e.member()));
         return b.toString();
     }
 
-    /** The answer's label, already escaped: the error, a Produce's offsets, or "ok". */
+    private static List<TraceEntry.ShareRange> share(TraceEntry e) {
+        return e.share() == null ? List.of() : e.share();
+    }
+
+    /** « t-0 acquis 3–7 (livraison 2) » for what a ShareFetch lends, « t-0 ACCEPT 3–5 » for an acknowledgement; escaped. */
+    static String shareRange(TraceEntry.ShareRange r) {
+        String offsets = r.firstOffset() == r.lastOffset() ? String.valueOf(r.firstOffset()) : r.firstOffset() + "–" + r.lastOffset();
+        String what = r.acquired() ? "acquis " + offsets + " (livraison " + r.deliveryCount() + ")" : r.kind() + " " + offsets;
+        return partition(r.topic(), r.partition()) + " " + text(what);
+    }
+
+    /**
+     * The answer's label, already escaped: the error, a Produce's offsets, a ShareFetch's acquired ranges, a
+     * ShareGroupHeartbeat's member and epoch, or "ok".
+     */
     private static String response(TraceEntry e) {
         if (e.error() != null && !e.error().isEmpty()) return "erreur " + text(e.error());
+        List<String> acquired = new ArrayList<>();
+        for (TraceEntry.ShareRange r : share(e)) if (r.acquired()) acquired.add(shareRange(r));
+        if (!acquired.isEmpty()) {
+            StringBuilder b = new StringBuilder();
+            list(b, acquired, " ; ");
+            return b.substring(1);
+        }
+        if ("ShareGroupHeartbeat".equals(e.api()) && e.member() != null) return text(e.member());
         List<TraceEntry.PartitionData> partitions = e.partitions() == null ? List.of() : e.partitions();
         if ("Produce".equals(e.api()) && !partitions.isEmpty()) {
             List<String> items = new ArrayList<>();

@@ -12,8 +12,15 @@ import java.util.regex.Pattern;
 /** What a script printed, read through the contract of docs/CONTRAT.md: record lines, the RESUME line, a simulated crash. */
 public final class ScriptOutput {
 
-    /** One processed record, printed as {@code [topic pN@offset] value}. */
-    public record Record(String topic, int partition, long offset, String value) { }
+    /**
+     * One processed record, printed as {@code [topic pN@offset] value}; a share consumer's line also gives its delivery
+     * count and acknowledgement ({@code deliveryCount} 0 and {@code ack} null on the other scripts' lines).
+     */
+    public record Record(String topic, int partition, long offset, String value, int deliveryCount, String ack) {
+        public Record(String topic, int partition, long offset, String value) {
+            this(topic, partition, offset, value, 0, null);
+        }
+    }
 
     /**
      * A record line; a share consumer adds, in parentheses, the record's delivery count and its acknowledgement:
@@ -38,7 +45,8 @@ public final class ScriptOutput {
         for (String line : stdout.split("\\R")) {
             Matcher m = RECORD.matcher(line);
             if (m.matches()) {
-                records.add(new Record(m.group(1), Integer.parseInt(m.group(2)), Long.parseLong(m.group(3)), m.group(4)));
+                records.add(new Record(m.group(1), Integer.parseInt(m.group(2)), Long.parseLong(m.group(3)), m.group(4),
+                        m.group(5) == null ? 0 : Integer.parseInt(m.group(5)), m.group(6)));
             } else if (line.startsWith("RESUME ")) {
                 summary.clear();
                 for (String pair : line.substring("RESUME ".length()).trim().split("\\s+")) {

@@ -6,6 +6,8 @@ import kit.run.Program;
 import kit.run.ScriptRunner;
 import kit.run.Topics;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.protocol.ApiKeys;
 
 import java.io.IOException;
@@ -19,10 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -34,7 +35,6 @@ import java.util.stream.IntStream;
 public final class ShareLessons {
 
     public static final Path SCRIPT = ScriptRunner.root().resolve("scripts").resolve("ShareConsumer.java");
-    private static final Pattern DELIVERY = Pattern.compile("^\\[\\S+ p\\d+@\\d+\\] (\\S+) \\(livraison (\\d+), ([A-Z]+)\\)$", Pattern.MULTILINE);
     private static final Duration RUN_LIMIT = Duration.ofSeconds(90);
 
     /** One record as a share consumer printed it: its value, which delivery it was, how the program acknowledged it. */
@@ -142,18 +142,42 @@ public final class ShareLessons {
                 "le client : « sans confirmation » " + (told ? "oui" : "NON") + ", relivrés " + again, passed);
     }
 
-    /** One record rejected (never again), one whose processing always fails (released until the limit, then archived). */
+    /**
+     * One record rejected (never again), one whose processing always fails (released until the limit, then archived);
+     * the group has a dead-letter topic (KIP-1191, share.version=2): the broker writes both there.
+     */
     public Lesson poison() {
         String topic = topic("file-poison");
         List<String> input = fill(topic, 5);
+        String deadLetters = deadLetterTopic("dlq." + topic);
         List<Delivery> all = deliveries(run(topic, "sg-" + topic, "--reject-if", input.get(4), "--fail-if", input.get(2),
-                "--delivery-limit", "3"));
+                "--delivery-limit", "3", "--dead-letter-topic", deadLetters));
         List<Integer> failing = counts(all, input.get(2));
         List<Integer> rejected = counts(all, input.get(4));
-        boolean passed = failing.equals(List.of(1, 2, 3)) && rejected.equals(List.of(1)) && lost(input, all) == 0;
-        return lesson(POISON, "traitement en échec, limite de 3 livraisons", input, all,
-                "rejeté : 1 livraison ; en échec : 3 puis archivé",
-                "rejeté : livraisons " + rejected + " ; en échec : livraisons " + failing, passed);
+        List<String> dead = deadLetters(deadLetters, 2);
+        boolean passed = failing.equals(List.of(1, 2, 3)) && rejected.equals(List.of(1)) && lost(input, all) == 0
+                && dead.equals(List.of(input.get(2), input.get(4)));
+        return lesson(POISON, "échecs, limite de 3, lettres mortes", input, all,
+                "rejeté : 1 livraison ; en échec : 3 puis archivé ; les deux dans " + deadLetters,
+                "rejeté : livraisons " + rejected + " ; en échec : livraisons " + failing + " ; lettres mortes : " + dead, passed);
+    }
+
+    /** A topic that share groups may use as their dead-letter topic: the broker writes there only with this topic config. */
+    private String deadLetterTopic(String name) {
+        try (Admin admin = Admin.create(Topics.adminProps(kafka.bootstrapServers()))) {
+            int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
+            admin.createTopics(List.of(new NewTopic(name, 1, (short) Math.min(3, nodes))
+                    .configs(Map.of("errors.deadletterqueue.group.enable", "true")))).all().get(20, TimeUnit.SECONDS);
+            return name;
+        } catch (Exception e) {
+            throw new IllegalStateException("création du topic de lettres mortes " + name + " impossible : " + e.getMessage(), e);
+        }
+    }
+
+    /** The values the broker wrote in the dead-letter topic, once there are {@code expected} of them (it writes them apart). */
+    private List<String> deadLetters(String topic, int expected) {
+        Topics.awaitRecords(kafka.bootstrapServers(), topic, expected, Duration.ofSeconds(10));
+        return Topics.readAll(kafka.bootstrapServers(), topic, false).stream().map(r -> r.value()).sorted().toList();
     }
 
     /** Implicit mode: the next poll accepts the whole batch, a failed record included: it is never delivered again. */
@@ -198,11 +222,10 @@ public final class ShareLessons {
         return program.run(RUN_LIMIT, Map.of(), p -> { }, args);
     }
 
+    /** The record lines of a share consumer's run (those with a delivery count), read by the scripts' contract. */
     public static List<Delivery> deliveries(ScriptRunner.Result r) {
-        List<Delivery> found = new ArrayList<>();
-        Matcher m = DELIVERY.matcher(r.stdout());
-        while (m.find()) found.add(new Delivery(m.group(1), Integer.parseInt(m.group(2)), m.group(3)));
-        return found;
+        return r.output().records().stream().filter(x -> x.ack() != null)
+                .map(x -> new Delivery(x.value(), x.deliveryCount(), x.ack())).toList();
     }
 
     private static List<Integer> counts(List<Delivery> all, String value) {

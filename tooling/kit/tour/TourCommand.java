@@ -171,7 +171,8 @@ public final class TourCommand implements Callable<Integer> {
     private int shareGroups() {
         long t0 = System.nanoTime();
         Program.prepare(ShareLessons.SCRIPT);
-        System.out.println("Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes (groupes de partage, KIP-932)...");
+        System.out.println((brokers == 1 ? "Démarrage d'un broker" : "Démarrage de " + brokers + " nœuds")
+                + " Kafka 4.4.0 avec le proxy de pannes (groupes de partage, KIP-932)...");
         List<ShareLessons.Lesson> lessons;
         try (FaultyKafka kafka = FaultyKafka.start(brokers)) {
             lessons = new ShareLessons(kafka).all(System.out::println);
