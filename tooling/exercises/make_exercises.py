@@ -67,6 +67,13 @@ SPECS = {
          "l'effet ET sa marque en une seule écriture : ajouter au journal --store la ligne « id, tabulation, effet », "
          "forcée sur disque (SYNC), AVANT le commit"),
     ]),
+    "ConsumerDbExactlyOnce": ("consommateur exactly-once vers PostgreSQL (docs/BASE.md)", [
+        ("if (!idempotent) seekToStoredOffsets(partitions);",
+         "à l'assignation, se placer (seek) sur l'offset que la BASE a retenu, pas sur celui de Kafka : seekToStoredOffsets"),
+        ("if (!idempotent) storeOffsets(next);",
+         "écrire l'offset suivant de chaque partition (storeOffsets) DANS la transaction SQL des lignes"),
+        ("db.commit();", "valider la transaction SQL : les lignes et les offsets ensemble, ou rien"),
+    ]),
 }
 
 

@@ -97,6 +97,11 @@ class GradeTest {
                 // the fence can also surface when aborting after another error: the zombie crashes there too
                 "                        if (fencedBy(abortFailed)) {\n                            fenced = zombie(transaction, batch, failed);\n                            break;\n                        }\n",
                 "");
+        // into PostgreSQL: the offsets committed in Kafka after the insert instead of in the SQL transaction; no seek on assignment
+        mistake("base-offsets-dans-kafka", "ConsumerDbExactlyOnce",
+                "if (!idempotent) storeOffsets(next);", "",
+                "if (idempotent) consumer.commitSync(next); else consumer.commitAsync(next, null);", "consumer.commitSync(next);");
+        mistake("base-sans-seek", "ConsumerDbExactlyOnce", "if (!idempotent) seekToStoredOffsets(partitions);", "");
         // submissions that can't be run as they should
         write("ne-compile-pas", "ConsumerAtMostOnce.java", "public class ConsumerAtMostOnce { void f() { int x = \"texte\"; } }");
         write("boucle-infinie", "ProducerAtMostOnce.java", javaMain("ProducerAtMostOnce", "while (true) Thread.sleep(1000);"));
@@ -467,7 +472,9 @@ class GradeTest {
 
     @Test
     void theMark_isTheMeanOverTheWholeAssignment() {
-        assertEquals("2.5", csvRows.get("un-sur-huit")[1], "un exercice juste sur huit : 2,5/20\n" + section("un-sur-huit"));
+        String mean = String.format(java.util.Locale.ROOT, "%.1f", 20.0 / Exercise.values().length);
+        assertEquals(mean, csvRows.get("un-sur-huit")[1], "un exercice juste sur " + Exercise.values().length + " : " + mean + "/20\n"
+                + section("un-sur-huit"));
         assertEquals(Exercise.values().length - 1, section("un-sur-huit").split("non rendu", -1).length - 1, section("un-sur-huit"));
         assertEquals("0", cell("un-sur-huit", "ConsumerExactlyOnce"));
         assertEquals("20.0", csvRows.get("corrige")[1]);
@@ -517,7 +524,9 @@ class GradeTest {
                 Map.entry("dedoublonnage-par-cle", "pas par clé de partitionnement"),
                 Map.entry("effet-puis-marque", "dans la même ligne du journal"),
                 Map.entry("zombie-qui-plante", "le zombie a planté"),
-                Map.entry("menteur", "message perdu"));
+                Map.entry("menteur", "message perdu"),
+                Map.entry("base-offsets-dans-kafka", "offset commité dans Kafka après l'insert"),
+                Map.entry("base-sans-seek", "pas de seek à l'assignation"));
         // every mistake judged, then every miss told at once: one slow run does not hide the others' verdicts
         List<String> missed = new java.util.ArrayList<>();
         for (String student : MISTAKES.keySet()) {

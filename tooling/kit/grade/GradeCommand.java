@@ -1,6 +1,7 @@
 package kit.grade;
 
 import kit.broker.KafkaLogs;
+import kit.db.Postgres;
 import kit.faults.FaultyKafka;
 import kit.run.Sandbox;
 import kit.scenarios.Scenarios;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -191,10 +193,19 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
         // one broker per worker: the fault proxy's plan is per cluster, so two submissions never share it
         List<CompletableFuture<FaultyKafka>> starting = new ArrayList<>();
         for (int i = 0; i < workers; i++) starting.add(CompletableFuture.supplyAsync(() -> FaultyKafka.start(1)));
+        // one PostgreSQL for the grading if an exercise needs one, started with the brokers; a database and a role per worker
+        boolean needsDatabase = runnable.stream().anyMatch(s -> exercise(s).needsDatabase());
+        CompletableFuture<Postgres> startingDb = needsDatabase ? CompletableFuture.supplyAsync(() -> Postgres.start(Duration.ofMinutes(5)))
+                : CompletableFuture.completedFuture(null);
         BlockingQueue<FaultyKafka> brokers = new ArrayBlockingQueue<>(workers);
+        Map<FaultyKafka, Postgres.Account> databases = new java.util.concurrent.ConcurrentHashMap<>();
         List<FaultyKafka> all = new ArrayList<>();
         Path work = Files.createTempDirectory("kit-correction-");
-        Thread cleanup = new Thread(() -> { all.forEach(FaultyKafka::close); Folders.deleteRecursively(work); });
+        Thread cleanup = new Thread(() -> {
+            all.forEach(FaultyKafka::close);
+            startingDb.thenAccept(pg -> { if (pg != null) pg.close(); });
+            Folders.deleteRecursively(work);
+        });
         Runtime.getRuntime().addShutdownHook(cleanup);
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
@@ -202,6 +213,11 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                 FaultyKafka k = f.join();
                 all.add(k);
                 brokers.add(k);
+            }
+            Postgres pg = needsDatabase ? joinDatabase(startingDb) : null;
+            if (pg != null) {
+                for (FaultyKafka k : all) databases.put(k, pg.newDatabase("correction"));
+                System.out.printf("PostgreSQL (./jbang db) prêt en %.1f s, une base et un rôle par tâche.%n", pg.startup().toMillis() / 1000.0);
             }
             AtomicInteger done = new AtomicInteger();
             List<Future<Grader.Grade>> futures = new ArrayList<>();
@@ -211,7 +227,7 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                     long start = System.nanoTime();
                     Grader.Grade g;
                     try {
-                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox)
+                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox, pg, databases.get(kafka))
                                 .grade(s.student(), exercise(s), s.source());
                     } catch (RuntimeException e) {
                         g = Grader.notGradable(s.student(), s.exercise(), "erreur du correcteur : " + Errors.rootMessage(e));
@@ -233,6 +249,16 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
             pool.shutdownNow();
             cleanup.run();
             try { Runtime.getRuntime().removeShutdownHook(cleanup); } catch (IllegalStateException ignored) { }
+        }
+    }
+
+    /** The grading's PostgreSQL, or null when it could not start (the exercises that need it then get 0, with the reason). */
+    private static Postgres joinDatabase(CompletableFuture<Postgres> starting) {
+        try {
+            return starting.join();
+        } catch (RuntimeException e) {
+            System.out.println("✘ PostgreSQL n'a pas démarré : " + Errors.rootMessage(e));
+            return null;
         }
     }
 
