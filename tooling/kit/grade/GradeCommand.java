@@ -197,6 +197,10 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
         boolean needsDatabase = runnable.stream().anyMatch(s -> exercise(s).needsDatabase());
         CompletableFuture<Postgres> startingDb = needsDatabase ? CompletableFuture.supplyAsync(() -> Postgres.start(Duration.ofMinutes(5)))
                 : CompletableFuture.completedFuture(null);
+        startingDb.exceptionally(e -> {
+            System.out.println("✘ PostgreSQL n'a pas démarré : " + Errors.rootMessage(e));
+            return null;
+        });
         BlockingQueue<FaultyKafka> brokers = new ArrayBlockingQueue<>(workers);
         Map<FaultyKafka, Postgres.Account> databases = new java.util.concurrent.ConcurrentHashMap<>();
         List<FaultyKafka> all = new ArrayList<>();
@@ -214,11 +218,11 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                 all.add(k);
                 brokers.add(k);
             }
-            Postgres pg = needsDatabase ? joinDatabase(startingDb) : null;
-            if (pg != null) {
-                for (FaultyKafka k : all) databases.put(k, pg.newDatabase("correction"));
-                System.out.printf("PostgreSQL (./jbang db) prêt en %.1f s, une base et un rôle par tâche.%n", pg.startup().toMillis() / 1000.0);
-            }
+            // the other exercises don't wait for it: only a submission that needs the database joins its start
+            startingDb.thenAccept(pg -> {
+                if (pg != null) System.out.printf("PostgreSQL (./jbang db) prêt en %.1f s, une base et un rôle par tâche.%n",
+                        pg.startup().toMillis() / 1000.0);
+            });
             AtomicInteger done = new AtomicInteger();
             List<Future<Grader.Grade>> futures = new ArrayList<>();
             for (Submission s : runnable) {
@@ -227,7 +231,9 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                     long start = System.nanoTime();
                     Grader.Grade g;
                     try {
-                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox, pg, databases.get(kafka))
+                        Postgres pg = exercise(s).needsDatabase() ? joinDatabase(startingDb) : null;
+                        Postgres.Account account = pg == null ? null : databases.computeIfAbsent(kafka, k -> pg.newDatabase("correction"));
+                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox, pg, account)
                                 .grade(s.student(), exercise(s), s.source());
                     } catch (RuntimeException e) {
                         g = Grader.notGradable(s.student(), s.exercise(), "erreur du correcteur : " + Errors.rootMessage(e));
@@ -257,7 +263,6 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
         try {
             return starting.join();
         } catch (RuntimeException e) {
-            System.out.println("✘ PostgreSQL n'a pas démarré : " + Errors.rootMessage(e));
             return null;
         }
     }

@@ -495,7 +495,7 @@ public final class Grader {
         String inTransaction = "crash entre le COMMIT SQL et le commit Kafka : offsets dans la transaction SQL";
         String seek = "relance après le crash : seek à l'assignation, ni perte ni doublon";
         if (database == null) {
-            return List.of(new Check(inTransaction, 10, false, "pas de PostgreSQL pour cet exercice (erreur du correcteur)"),
+            return List.of(new Check(inTransaction, 10, false, "pas de PostgreSQL pour cet exercice : il n'a pas démarré (voir la sortie du correcteur), 0 sans faute de votre part"),
                     new Check(seek, 10, false, "pas noté"));
         }
         database.reset(account);
