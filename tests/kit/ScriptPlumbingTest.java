@@ -37,7 +37,7 @@ class ScriptPlumbingTest {
 
     @Test
     void everyScript_carriesTheSamePlumbing_andOnlyDeps() throws Exception {
-        assertEquals(6 + 9 + 9 + BEYOND_THE_COURSE.size(), SCRIPTS.size(), "6 scripts, 9 corrigés, 9 exercices, et les autres : " + SCRIPTS);
+        assertEquals(6 + 10 + 10 + BEYOND_THE_COURSE.size(), SCRIPTS.size(), "6 scripts, 10 corrigés, 10 exercices, et les autres : " + SCRIPTS);
         String reference = null;
         for (Path name : SCRIPTS) {
             String text = Files.readString(ScriptRunner.root().resolve(name));
@@ -68,7 +68,7 @@ class ScriptPlumbingTest {
             if (reference == null) reference = clock;
             assertEquals(reference, clock, name + " : IdleClock diffère");
         }
-        assertEquals(3 + 4 + 4, consumers, "3 consommateurs du cours, 4 corrigés et 4 exercices consommateurs");
+        assertEquals(3 + 5 + 5, consumers, "3 consommateurs du cours, 5 corrigés et 5 exercices consommateurs");
     }
 
     /** scripts/db: the same Plumbing and IdleClock as the six, and the same Database block in each. */
@@ -96,6 +96,10 @@ class ScriptPlumbingTest {
             if (database == null) database = block;
             assertEquals(database, block, name + " : le bloc Database diffère de celui de " + names.get(0));
         }
+        // the exercise's solution is the script itself, a real copy (as for the six)
+        assertEquals(-1L, Files.mismatch(root.resolve("scripts/db/ConsumerDbExactlyOnce.java"), root.resolve("solutions/ConsumerDbExactlyOnce.java")),
+                "solutions/ConsumerDbExactlyOnce.java diffère de scripts/db/ConsumerDbExactlyOnce.java : recopiez-le, puis relancez "
+                        + "tooling/exercises/make_exercises.py");
     }
 
     /**

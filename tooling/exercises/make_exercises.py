@@ -76,6 +76,13 @@ SPECS = {
          ("Map<TopicIdPartition, Optional<KafkaException>> results = Map.of();",
           "envoyer les acquittements au broker (commitSync) : le résultat dit, par partition, s'ils ont été pris en compte")),
     ]),
+    "ConsumerDbExactlyOnce": ("consommateur exactly-once vers PostgreSQL (docs/BASE.md)", [
+        ("if (!idempotent) seekToStoredOffsets(partitions);",
+         "à l'assignation, se placer (seek) sur l'offset que la BASE a retenu, pas sur celui de Kafka : seekToStoredOffsets"),
+        ("if (!idempotent) storeOffsets(next);",
+         "écrire l'offset suivant de chaque partition (storeOffsets) DANS la transaction SQL des lignes"),
+        ("db.commit();", "valider la transaction SQL : les lignes et les offsets ensemble, ou rien"),
+    ]),
 }
 
 

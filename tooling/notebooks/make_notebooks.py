@@ -24,6 +24,8 @@ KAFKA = "4.4.0"
 SLF4J_NOP = "1.7.36"
 
 MAVEN = f"%maven org.apache.kafka:kafka-clients:{KAFKA}\n%maven org.slf4j:slf4j-nop:{SLF4J_NOP}"
+# the JDBC driver of notebook 09, the pom's postgresql.version (VersionsTest)
+POSTGRESQL_DRIVER = "%maven org.postgresql:postgresql:42.7.14"
 
 # The « À vous » change of each notebook: `before` appears exactly once in its `config` cell and becomes `after`.
 # NotebooksTest asserts how the BILAN line flips when it is applied.
@@ -34,6 +36,7 @@ A_VOUS = {
     4: {"before": "boolean commitBeforeProcessing = true;", "after": "boolean commitBeforeProcessing = false;"},
     5: {"before": "boolean commitBeforeProcessing = false;", "after": "boolean commitBeforeProcessing = true;"},
     6: {"before": "boolean offsetsInTransaction = true;", "after": "boolean offsetsInTransaction = false;"},
+    9: {"before": "boolean offsetsInDatabase = false;", "after": "boolean offsetsInDatabase = true;"},
     10: {"before": "boolean acknowledgeBeforeProcessing = false;", "after": "boolean acknowledgeBeforeProcessing = true;"},
 }
 
@@ -957,6 +960,197 @@ Kit.showTrace(since);''', "panne"),
 
 
 NOTEBOOKS.append(share_notebook())
+# ---- 09: into a database (docs/BASE.md) -------------------------------------------------------------------------
+
+DB_CONNECT = r'''
+import java.sql.*;
+
+// la base : celle de ./jbang db par défaut (KIT_JDBC_URL, KIT_DB_USER, PGPASSWORD pour une autre)
+String jdbcUrl = System.getenv().getOrDefault("KIT_JDBC_URL", "jdbc:postgresql://localhost:5432/postgres");
+String dbUser = System.getenv().getOrDefault("KIT_DB_USER", "postgres");
+String dbPassword = System.getenv().getOrDefault("PGPASSWORD", "postgres");
+
+Connection connect() throws SQLException {
+    Connection c = DriverManager.getConnection(jdbcUrl, dbUser, dbPassword);
+    c.setAutoCommit(false);   // une transaction SQL ne se valide qu'à db.commit()
+    return c;
+}
+
+try (Connection db = connect(); Statement st = db.createStatement()) {
+    st.execute("CREATE TABLE IF NOT EXISTS nb09_rows (id BIGSERIAL PRIMARY KEY, topic TEXT NOT NULL, value TEXT NOT NULL)");
+    st.execute("CREATE TABLE IF NOT EXISTS nb09_offsets (group_id TEXT, topic TEXT, kafka_partition INT, next_offset BIGINT NOT NULL,"
+            + " PRIMARY KEY (group_id, topic, kafka_partition))");
+    db.commit();
+    System.out.println("Base : " + jdbcUrl + " (PostgreSQL " + db.getMetaData().getDatabaseProductVersion() + "), tables nb09_rows et nb09_offsets prêtes");
+}
+
+/** Les lignes que la base a pour ce topic : une par message écrit, doublons compris. */
+List<String> rows(String of) throws SQLException {
+    List<String> values = new ArrayList<>();
+    try (Connection db = connect(); PreparedStatement st = db.prepareStatement("SELECT value FROM nb09_rows WHERE topic = ? ORDER BY id")) {
+        st.setString(1, of);
+        try (ResultSet rs = st.executeQuery()) { while (rs.next()) values.add(rs.getString(1)); }
+    }
+    return values;
+}'''
+
+DB_CONFIG = r'''
+boolean offsetsInDatabase = false;   // false : INSERT + COMMIT SQL, puis commit Kafka ; true : offsets stockés AVEC les lignes
+Properties config = new Properties();
+config.put("bootstrap.servers", bootstrap);
+config.put("group.id", "g-base-" + topic);
+config.put("enable.auto.commit", false);       // personne ne valide en tâche de fond
+config.put("auto.offset.reset", "earliest");   // sans offset : depuis le début du topic
+// une identité stable : relancée après un crash, l'instance suivante reprend aussitôt la partition
+config.put("group.instance.id", "consommateur-1");
+config.put("key.deserializer", StringDeserializer.class.getName());
+config.put("value.deserializer", StringDeserializer.class.getName());'''
+
+DB_LOOP = r'''
+/** L'offset suivant que la base a retenu pour cette partition (-1 : aucun). */
+long storedOffset(Connection db, String group, TopicPartition p) throws SQLException {
+    try (PreparedStatement st = db.prepareStatement("SELECT next_offset FROM nb09_offsets WHERE group_id = ? AND topic = ? AND kafka_partition = ?")) {
+        st.setString(1, group); st.setString(2, p.topic()); st.setInt(3, p.partition());
+        try (ResultSet rs = st.executeQuery()) { return rs.next() ? rs.getLong(1) : -1; }
+    }
+}
+
+/** Une instance : chaque message devient une ligne de nb09_rows ; lit jusqu'au bout, ou « meurt » sur le message crashAt (0 : jamais). */
+void consume(String from, int crashAt) throws Exception {
+    String group = config.getProperty("group.id");
+    Connection db = connect();
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config);
+    consumer.subscribe(List.of(from), new ConsumerRebalanceListener() {
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (!offsetsInDatabase) return;   // sinon le consommateur part de l'offset validé dans Kafka
+            // --- la BASE dit où reprendre : seek sur l'offset qu'elle a retenu ---
+            for (TopicPartition p : partitions) {
+                try {
+                    long next = storedOffset(db, group, p);
+                    db.commit();
+                    if (next >= 0) consumer.seek(p, next); else consumer.seekToBeginning(List.of(p));
+                    System.out.println("assignation : " + p + " reprend à l'offset " + (next >= 0 ? next + " (lu dans la base)" : "0 (rien en base)"));
+                } catch (SQLException e) { throw new IllegalStateException(e); }
+            }
+        }
+    });
+    int n = 0;
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (!Kit.caughtUp(consumer) && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) {
+            n++;
+            TopicPartition p = new TopicPartition(msg.topic(), msg.partition());
+            // 1) la ligne
+            try (PreparedStatement insert = db.prepareStatement("INSERT INTO nb09_rows (topic, value) VALUES (?, ?)")) {
+                insert.setString(1, msg.topic()); insert.setString(2, msg.value()); insert.executeUpdate();
+            }
+            if (offsetsInDatabase) {
+                // ... et l'offset suivant, dans la MÊME transaction SQL
+                try (PreparedStatement upsert = db.prepareStatement("INSERT INTO nb09_offsets VALUES (?, ?, ?, ?)"
+                        + " ON CONFLICT (group_id, topic, kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset")) {
+                    upsert.setString(1, group); upsert.setString(2, p.topic()); upsert.setInt(3, p.partition()); upsert.setLong(4, msg.offset() + 1);
+                    upsert.executeUpdate();
+                }
+            }
+            db.commit();                                   // 2) COMMIT SQL : la ligne est écrite pour de bon
+            System.out.println(String.format("ligne écrite : [%s p%d@%d] %s", msg.topic(), msg.partition(), msg.offset(), msg.value()));
+            if (n == crashAt) { Kit.crash("au message " + n + " : COMMIT SQL fait, commit Kafka pas encore", consumer, null); db.close(); return; }
+            consumer.commitSync(Map.of(p, new OffsetAndMetadata(msg.offset() + 1)));   // 3) commit Kafka
+        }
+    }
+    consumer.close();
+    db.close();
+}
+
+Kit.fill(topic, Kit.values(5));
+consume(topic, 0);
+System.out.println("lignes en base pour " + topic + " : " + rows(topic));'''
+
+DB_PREDICTION = r'''
+// Prédisez, AVANT de lancer la cellule suivante : 10 messages, crash au 5e entre le COMMIT SQL et le commit Kafka.
+// Combien de lignes manqueront dans la base, combien y seront en double ? Remplacez les -1.
+int predictedLost = -1;
+int predictedDuplicated = -1;'''
+
+DB_FAULT = r'''
+String input = Kit.newTopic("nb09-panne");
+Kit.fill(input, Kit.values(10));
+long since = Kit.traceNext();                                     // la trace de cet échange commence ici
+// 1) la panne : cette instance « meurt » au 5e message, entre le COMMIT SQL et le commit Kafka (crash simulé dans le noyau)
+consume(input, 5);
+// 2) une nouvelle instance, même groupe et même group.instance.id, reprend
+consume(input, 0);
+// 3) votre prédiction, puis les lignes de la base contre l'entrée : chaque message est-il une ligne, une seule ?
+System.out.println("votre prédiction : " + (predictedLost < 0 ? "(pas faite)" : predictedLost + " perdue(s), " + predictedDuplicated + " en double"));
+Kit.report(Kit.readAll(input, "read_uncommitted"), rows(input));
+// 4) le diagramme de séquence de l'échange avec Kafka (la base n'y figure pas : elle n'est pas derrière le labo)
+Kit.showTrace(since);'''
+
+
+def notebook_09():
+    """09: the student's own consumer writes rows into PostgreSQL and meets a crash between its two commits."""
+    return notebook(9, "base-de-donnees", [
+        md(f"""
+# 09 — Exactly-once jusque dans une base de données
+
+La question qui suit le notebook `06` : « et si mon consommateur écrit dans une base ? ». Les transactions de Kafka
+couvrent ce qui est écrit **dans Kafka** ; un `INSERT` dans PostgreSQL a sa propre validation, le `COMMIT` SQL. Deux
+validations, aucune transaction commune : un crash entre les deux laisse l'une faite et l'autre non. Le remède est dans
+la javadoc de `KafkaConsumer` (*Storing Offsets Outside Kafka*) et dans [docs/BASE.md](../docs/BASE.md).
+
+Il faut le labo (`./jbang broker --faults`) et une base : `./jbang db` (un vrai PostgreSQL sur `localhost:5432`).
+"""),
+        md("""
+## Préparation
+Le client Kafka et le pilote JDBC de PostgreSQL, le code commun (`shared.jsh`), un topic neuf, puis la base et ses
+deux tables : `nb09_rows` (une ligne par message) et `nb09_offsets` (l'offset suivant, par groupe et partition).
+"""),
+        code(MAVEN + "\n" + POSTGRESQL_DRIVER),
+        code("%load shared.jsh"),
+        code('''
+String topic = Kit.newTopic("nb09");
+System.out.println("Kafka : " + bootstrap + " ; labo : " + lab + " ; topic de ce notebook : " + topic);'''),
+        code(DB_CONNECT),
+        md("## La configuration, une clé par ligne"),
+        code(DB_CONFIG, "config"),
+        md("""
+## Votre consommateur : la ligne, le COMMIT SQL, puis le commit Kafka
+Chaque message devient une ligne ; `db.commit()` la valide dans la base, puis `commitSync` valide l'offset dans Kafka.
+Avec `offsetsInDatabase`, l'offset suivant est écrit dans la même transaction SQL que la ligne, et à l'assignation le
+consommateur se place (`seek`) sur l'offset de la base. Lisez-le, lancez-le : 5 messages, 5 lignes.
+"""),
+        code(DB_LOOP),
+        md("""
+## Prédisez
+Dans la cellule suivante, le consommateur va mourir au 5ᵉ message de 10, **après** le `COMMIT` SQL et **avant** le
+commit Kafka ; une nouvelle instance reprendra. Écrivez votre prédiction avant de lancer l'expérience.
+"""),
+        code(DB_PREDICTION, "prediction"),
+        md(f"""
+## La panne : un crash entre le COMMIT SQL et le commit Kafka
+Le crash est simulé dans le noyau : l'instance abandonne son consommateur sans rien valider de plus. La ligne du
+message 5 est dans la base ; son offset n'est pas dans Kafka. {BILAN}
+"""),
+        code(DB_FAULT, "panne"),
+        md("""
+## Ce qu'il faut retenir
+- Kafka ne peut pas valider un `INSERT` : la base et Kafka valident chacun de leur côté, et un crash entre les deux
+  validations double une ligne (ligne d'abord) ou en perd une (offset d'abord).
+- Le remède : rendre la base seule juge. L'offset suivant est écrit **dans la même transaction SQL** que la ligne, et
+  à l'assignation d'une partition le consommateur fait `seek` sur l'offset de la base ; le commit Kafka n'est plus
+  qu'informatif (suivi du retard).
+- Autre remède, quand les offsets restent dans Kafka : un identifiant de message à clé unique, écrit dans la même
+  transaction que l'effet (`ConsumerDbExactlyOnce.java --idempotent`).
+- Le tour le montre sous un crash : `./jbang tour --scenario base` ; l'exercice : `exercises/ConsumerDbExactlyOnce.java`.
+"""),
+        a_vous(9, "Stockez les offsets dans la base.",
+               "Le crash tombe au même endroit : combien de lignes en double, maintenant ? Que se passerait-il si vous "
+               "écriviez l'offset dans la base sans faire le `seek` à l'assignation ?"),
+    ])
+
+
+NOTEBOOKS.append(notebook_09())
 
 
 def main():

@@ -112,7 +112,50 @@ class DbScriptsTest {
         }
         ScriptRunner.Result r = consumer("ConsumerDbAtLeastOnce", topic, List.of("--jdbc-url", url + "?currentSchema=shape"));
         assertEquals(1, r.exitCode(), r.describe());
-        assertTrue(r.stderr().contains("existe déjà avec d'autres colonnes"), r.describe());
+        // the table, what it has, and the shape the script expects
+        assertTrue(r.stderr().contains("la table kafka_rows existe déjà avec d'autres colonnes (v)")
+                && r.stderr().contains("ce script attend id, topic, kafka_partition, kafka_offset, value, written_at"), r.describe());
+        try (Connection c = DriverManager.getConnection(url, "postgres", "postgres");
+             ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM shape.kafka_rows")) {
+            rs.next();
+            assertEquals(0, rs.getInt(1), "rien d'écrit dans la table d'une autre forme");
+        }
+    }
+
+    /** A role that needs a password (scram-sha-256 for it alone in pg_hba.conf), given a wrong one. */
+    @Test
+    void wrongPassword_frenchMessage_exit1_nothingWritten() throws Exception {
+        String topic = KafkaFixture.newTopic("dbpassword");
+        fill(topic, 3);
+        try (Connection c = DriverManager.getConnection(url, "postgres", "postgres")) {
+            c.createStatement().execute("CREATE ROLE kit_mot_de_passe LOGIN PASSWORD 'le-bon'");
+            c.createStatement().execute("GRANT ALL ON SCHEMA public TO kit_mot_de_passe");
+            String hba;
+            try (ResultSet rs = c.createStatement().executeQuery("SHOW hba_file")) {
+                rs.next();
+                hba = rs.getString(1);
+            }
+            // the first matching line wins: this role alone must give its password
+            Path file = Path.of(hba);
+            Files.writeString(file, "host all kit_mot_de_passe all scram-sha-256\n" + Files.readString(file));
+            c.createStatement().execute("SELECT pg_reload_conf()");
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (acceptsPassword("faux") && System.currentTimeMillis() < deadline) Thread.sleep(100);
+        assertTrue(acceptsPassword("le-bon") && !acceptsPassword("faux"), "pg_hba.conf rechargé");
+        ScriptRunner.Result r = consumer("ConsumerDbExactlyOnce", topic, List.of("--db-user", "kit_mot_de_passe", "--db-password", "faux"));
+        assertEquals(1, r.exitCode(), r.describe());
+        assertTrue(r.stderr().contains("PostgreSQL refuse l'utilisateur « kit_mot_de_passe » avec ce mot de passe")
+                && r.stderr().contains("--db-password"), r.describe());
+        assertEquals(List.of(), rows(topic), "rien d'écrit");
+    }
+
+    private static boolean acceptsPassword(String password) {
+        try (Connection ignored = DriverManager.getConnection(url, "kit_mot_de_passe", password)) {
+            return true;
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
     }
 
     /**

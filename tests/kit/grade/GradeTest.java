@@ -112,6 +112,11 @@ class GradeTest {
                 "                    if (msg.offset() < highest) {\n                        consumer.acknowledge(msg, AcknowledgeType.ACCEPT);\n"
                         + "                        continue;\n                    }\n                    highest = msg.offset();\n                    AcknowledgeType ack;\n",
                 "    private int attempts;\n", "    private int attempts;\n    private long highest = -1;\n");
+        // into PostgreSQL: the offsets committed in Kafka after the insert instead of in the SQL transaction; no seek on assignment
+        mistake("base-offsets-dans-kafka", "ConsumerDbExactlyOnce",
+                "if (!idempotent) storeOffsets(next);", "",
+                "if (idempotent) consumer.commitSync(next); else consumer.commitAsync(next, null);", "consumer.commitSync(next);");
+        mistake("base-sans-seek", "ConsumerDbExactlyOnce", "if (!idempotent) seekToStoredOffsets(partitions);", "");
         // submissions that can't be run as they should
         write("ne-compile-pas", "ConsumerAtMostOnce.java", "public class ConsumerAtMostOnce { void f() { int x = \"texte\"; } }");
         write("boucle-infinie", "ProducerAtMostOnce.java", javaMain("ProducerAtMostOnce", "while (true) Thread.sleep(1000);"));
@@ -178,6 +183,28 @@ class GradeTest {
         String solution = Files.readString(root.resolve("solutions/ProducerAtMostOnce.java"));
         victimSource = solution.replace("public class ProducerAtMostOnce", "// " + VICTIM_MARKER + "\npublic class ProducerAtMostOnce");
         write("victime", "ProducerAtMostOnce.java", victimSource);
+        // its own database only: the superuser (the usual password, none), its role into another database, all refused
+        write("espion-base", "ConsumerDbExactlyOnce.java", """
+                //DEPS org.postgresql:postgresql:42.7.14
+                import java.sql.*;
+                import java.util.*;
+                public class ConsumerDbExactlyOnce {
+                    static String attempt(String url, String user, String password) {
+                        try (Connection c = DriverManager.getConnection(url, user, password)) { return "OUVERT"; }
+                        catch (SQLException e) { return "refusé"; }
+                    }
+                    public static void main(String[] args) {
+                        List<String> a = Arrays.asList(args);
+                        String url = a.get(a.indexOf("--jdbc-url") + 1), user = a.get(a.indexOf("--db-user") + 1);
+                        String password = a.get(a.indexOf("--db-password") + 1), server = url.substring(0, url.lastIndexOf('/') + 1);
+                        System.err.println("BASE superuser=" + attempt(server + "postgres", "postgres", "postgres")
+                                + " superuser-sans-mot-de-passe=" + attempt(server + "postgres", "postgres", "")
+                                + " role-ailleurs=" + attempt(server + "postgres", user, password) + "/" + attempt(server + "template1", user, password)
+                                + " chez-soi=" + attempt(url, user, password) + " FIN");
+                        System.exit(3);
+                    }
+                }
+                """);
         // read another student's file (the original, or the grader's copy of it), then overwrite it
         hostile("espion", solution, """
                 String wanted = "MARQUEUR" + "-VICTIME-";
@@ -444,6 +471,13 @@ class GradeTest {
      * The scanner ran while other submissions were graded beside it (from the grader's own log: each line gives when a
      * submission ended and how long it took), and reached no port but its own broker's: it then did its exercise.
      */
+    /** A submission given its database's account reaches that database only: not as the superuser, not elsewhere with its role. */
+    @Test
+    void hostile_reachesOnlyItsOwnDatabase() {
+        assertTrue(section("espion-base").contains("BASE superuser=refusé superuser-sans-mot-de-passe=refusé role-ailleurs=refusé/refusé "
+                + "chez-soi=OUVERT FIN"), section("espion-base"));
+    }
+
     @Test
     void hostile_cannotReachTheOtherJobsBrokers() {
         assertFalse(everyReport().contains("BALAYAGE AVEUGLE"), "le balayage ne voit même pas son propre broker\n" + section("balayeur"));
@@ -514,7 +548,9 @@ class GradeTest {
 
     @Test
     void theMark_isTheMeanOverTheWholeAssignment() {
-        assertEquals("2.2", csvRows.get("un-sur-huit")[1], "un exercice juste sur neuf : 2,2/20\n" + section("un-sur-huit"));
+        String mean = String.format(java.util.Locale.ROOT, "%.1f", 20.0 / Exercise.values().length);
+        assertEquals(mean, csvRows.get("un-sur-huit")[1], "un exercice juste sur " + Exercise.values().length + " : " + mean + "/20\n"
+                + section("un-sur-huit"));
         assertEquals(Exercise.values().length - 1, section("un-sur-huit").split("non rendu", -1).length - 1, section("un-sur-huit"));
         assertEquals("0", cell("un-sur-huit", "ConsumerExactlyOnce"));
         assertEquals("20.0", csvRows.get("corrige")[1]);
@@ -567,7 +603,9 @@ class GradeTest {
                 Map.entry("menteur", "message perdu"),
                 Map.entry("file-acquitte-avant", "Acquittez APRÈS le traitement"),
                 Map.entry("file-sans-reject", "jusqu'à la limite de livraisons"),
-                Map.entry("file-ordre", "ne garantit aucun ordre"));
+                Map.entry("file-ordre", "ne garantit aucun ordre"),
+                Map.entry("base-offsets-dans-kafka", "offset commité dans Kafka après l'insert"),
+                Map.entry("base-sans-seek", "pas de seek à l'assignation"));
         // every mistake judged, then every miss told at once: one slow run does not hide the others' verdicts
         List<String> missed = new java.util.ArrayList<>();
         for (String student : MISTAKES.keySet()) {

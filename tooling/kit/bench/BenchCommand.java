@@ -64,6 +64,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DOSSIER", description = "Écrit bench.csv et bench.png dans ce dossier.")
     Path out;
 
+    @Option(names = "--base", description = "Mesure seulement la base de données : le temps de démarrage de ./jbang db, et les lignes/s "
+            + "de ConsumerDbExactlyOnce contre ConsumerDbAtLeastOnce (même broker, même base, même entrée ; --count messages, "
+            + "défaut 2000, 500 avec --quick).")
+    boolean base;
+
     @Spec
     CommandSpec spec;
 
@@ -85,8 +90,8 @@ public final class BenchCommand implements Callable<Integer> {
             if (problem != null) throw new ParameterException(spec.commandLine(), problem);
         }
         long t0 = System.nanoTime();
-        System.out.println("Référence : ProducerPerformance de " + Bench.TOOLS_GAV + " (kafka-tools 4.4.0 n'est pas publié), dans sa propre JVM.");
-        String classpath = referenceClasspath();
+        if (!base) System.out.println("Référence : ProducerPerformance de " + Bench.TOOLS_GAV + " (kafka-tools 4.4.0 n'est pas publié), dans sa propre JVM.");
+        String classpath = base ? null : referenceClasspath();
         AutoCloseable cluster = null;
         String servers = bootstrap;
         if (servers == null) {
@@ -105,6 +110,23 @@ public final class BenchCommand implements Callable<Integer> {
             if (KafkaProbe.describe(servers) == null) {
                 throw new ParameterException(spec.commandLine(), "aucun broker Kafka ne répond sur " + servers);
             }
+        }
+        if (base) {
+            try {
+                int records = count != null ? count : quick ? 500 : 2000;
+                DbBench.Result r = DbBench.measure(servers, records, System.out::println);
+                System.out.printf(Locale.ROOT, "./jbang db prêt en %.1f s depuis le lancement de sa JVM (son propre chiffre : %s)%n",
+                        r.launchToReady().toMillis() / 1000.0, r.readyLine().replaceAll(".*\\((démarré en [^)]*)\\).*", "$1"));
+                for (DbBench.Rate rate : List.of(r.atLeastOnce(), r.exactlyOnce())) {
+                    System.out.printf(Locale.ROOT, "%-22s %6d lignes en %6.1f s : %7.0f lignes/s%n", rate.script(), rate.rows(), rate.seconds(),
+                            rate.rowsPerSec());
+                }
+                System.out.printf(Locale.ROOT, "ConsumerDbExactlyOnce / ConsumerDbAtLeastOnce : %.1f fois les lignes/s%n", r.ratio());
+            } finally {
+                if (cluster != null) cluster.close();
+            }
+            System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
+            return 0;
         }
         try {
             List<Row> rows = measure(servers, n, reps, classpath);

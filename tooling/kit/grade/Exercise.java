@@ -21,7 +21,9 @@ public enum Exercise {
     /** At-least-once delivery made idempotent: one effect per message id (effect and id in one journal line), even after a crash. */
     DEDUP_CONSUMER("DedupConsumer", null, 2),
     /** A share group's worker (KIP-932): acknowledge after processing, reject a poison record, never rely on order. */
-    SHARE_WORKER("ShareWorker", null, 2);
+    SHARE_WORKER("ShareWorker", null, 2),
+    /** Into PostgreSQL, exactly once: the rows and the next offsets in one SQL transaction, a seek on assignment (docs/BASE.md). */
+    CONSUMER_DB_EXACTLY_ONCE("ConsumerDbExactlyOnce", null, 2);
 
     /** Class and file name (without .java). */
     public final String className;
@@ -37,6 +39,9 @@ public enum Exercise {
     }
 
     public String fileName() { return className + ".java"; }
+
+    /** Does grading it need a PostgreSQL (a database of the job's own)? */
+    public boolean needsDatabase() { return this == CONSUMER_DB_EXACTLY_ONCE; }
 
     /** The default assignment: every exercise with a file in the kit's exercises/ (all of them if that folder is absent). */
     public static List<Exercise> assignedByDefault() {

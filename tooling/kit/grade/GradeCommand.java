@@ -1,6 +1,7 @@
 package kit.grade;
 
 import kit.broker.KafkaLogs;
+import kit.db.Postgres;
 import kit.faults.FaultyKafka;
 import kit.run.Sandbox;
 import kit.scenarios.Scenarios;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -210,8 +212,26 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                 }
             }));
         }
+        // one PostgreSQL for the grading if an exercise needs one, started with the brokers; a database and a role per worker
+        boolean needsDatabase = runnable.stream().anyMatch(s -> exercise(s).needsDatabase());
+        CompletableFuture<Postgres> startingDb = needsDatabase ? CompletableFuture.supplyAsync(() -> Postgres.start(Duration.ofMinutes(5)))
+                : CompletableFuture.completedFuture(null);
+        startingDb.exceptionally(e -> {
+            System.out.println("✘ PostgreSQL n'a pas démarré : " + Errors.rootMessage(e));
+            return null;
+        });
+        // the other exercises don't wait for it: only a submission that needs the database joins its start
+        startingDb.thenAccept(pg -> {
+            if (pg != null) System.out.printf("PostgreSQL (./jbang db) prêt en %.1f s, une base et un rôle par tâche.%n",
+                    pg.startup().toMillis() / 1000.0);
+        });
+        Map<FaultyKafka, Postgres.Account> databases = new java.util.concurrent.ConcurrentHashMap<>();
         Path work = Files.createTempDirectory("kit-correction-");
-        Thread cleanup = new Thread(() -> { all.forEach(FaultyKafka::close); Folders.deleteRecursively(work); });
+        Thread cleanup = new Thread(() -> {
+            all.forEach(FaultyKafka::close);
+            startingDb.thenAccept(pg -> { if (pg != null) pg.close(); });
+            Folders.deleteRecursively(work);
+        });
         Runtime.getRuntime().addShutdownHook(cleanup);
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
@@ -225,7 +245,9 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
                     long start = System.nanoTime();
                     Grader.Grade g;
                     try {
-                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox).grade(staged);
+                        Postgres pg = exercise(s).needsDatabase() ? joinDatabase(startingDb) : null;
+                        Postgres.Account account = pg == null ? null : databases.computeIfAbsent(kafka, k -> pg.newDatabase("correction"));
+                        g = new Grader(new Scenarios(kafka, Duration.ofSeconds(timeoutSeconds)), work, sandbox, pg, account).grade(staged);
                     } catch (RuntimeException e) {
                         g = Grader.notGradable(s.student(), s.exercise(), "erreur du correcteur : " + Errors.rootMessage(e));
                     } finally {
@@ -249,6 +271,15 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
             synchronized (over) { over.set(true); }
             cleanup.run();
             try { Runtime.getRuntime().removeShutdownHook(cleanup); } catch (IllegalStateException ignored) { }
+        }
+    }
+
+    /** The grading's PostgreSQL, or null when it could not start (the exercises that need it then get 0, with the reason). */
+    private static Postgres joinDatabase(CompletableFuture<Postgres> starting) {
+        try {
+            return starting.join();
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

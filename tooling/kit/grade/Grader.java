@@ -1,5 +1,6 @@
 package kit.grade;
 
+import kit.db.Postgres;
 import kit.run.Program;
 import kit.run.Sandbox;
 import kit.run.ScriptOutput;
@@ -50,6 +51,9 @@ public final class Grader {
     private final Scenarios cluster;
     private final Path workDir;
     private final Sandbox sandbox;
+    /** The job's PostgreSQL and its database (null without one): for {@link Exercise#needsDatabase}. */
+    private final Postgres database;
+    private final Postgres.Account account;
     /** This submission's scenarios: the cluster's, run in its cell (set by {@link #grade}). */
     private Scenarios scenarios;
 
@@ -58,9 +62,16 @@ public final class Grader {
      * in); {@code sandbox}: how its runs are isolated.
      */
     public Grader(Scenarios scenarios, Path workDir, Sandbox sandbox) {
+        this(scenarios, workDir, sandbox, null, null);
+    }
+
+    /** As above, with the job's own database of {@code database} ({@code account}: its role, the only one its runs get). */
+    public Grader(Scenarios scenarios, Path workDir, Sandbox sandbox, Postgres database, Postgres.Account account) {
         this.cluster = scenarios;
         this.workDir = workDir;
         this.sandbox = sandbox;
+        this.database = database;
+        this.account = account;
     }
 
     /**
@@ -151,8 +162,9 @@ public final class Grader {
         Path file = staged.file();
         Sandbox.Cell cell;
         try {
-            // its runs reach this job's broker only (where each run has its own network namespace)
-            cell = sandbox.cell(staged.dir().resolve("cellule"), cluster.bootstrap());
+            // its runs reach this job's broker only (where each run has its own network namespace), and its database if it needs one
+            boolean db = exercise.needsDatabase() && database != null;
+            cell = sandbox.cell(staged.dir().resolve("cellule"), cluster.bootstrap(), db ? database.port() : 0);
             scenarios = cluster.grading(cell);
         } catch (java.io.UncheckedIOException e) {
             return notGradable(student, exercise.className, "copie impossible : " + e.getMessage());
@@ -170,6 +182,7 @@ public final class Grader {
             case ZOMBIE_FENCING -> zombieFencing(file);
             case DEDUP_CONSUMER -> dedupConsumer(file);
             case SHARE_WORKER -> shareWorker(file);
+            case CONSUMER_DB_EXACTLY_ONCE -> consumerDbExactlyOnce(file);
         };
         // a run that hit one of the sandbox's limits: 0 for the exercise, with the reason
         if (cell.limit() != null) return new Grade(student, exercise.className, List.of(new Check("limites du correcteur", 20, false,
@@ -588,6 +601,83 @@ public final class Grader {
             return " : un message ne s'acquitte qu'une fois ; acquitté (ACCEPT) avant son traitement, il ne peut plus être rendu "
                     + "ni rejeté quand le traitement échoue. Acquittez APRÈS le traitement, selon son issue";
         return "";
+    }
+
+    // ---- into a database ----------------------------------------------------------------------------------
+
+    /**
+     * The job's database emptied, 10 records, a run crashed on the 5th between its SQL COMMIT and its Kafka commit
+     * (--crash-point after-db-commit), then a run to the end. After the crash, the database must hold the next offset
+     * of what it holds (the offsets were in the rows' transaction); after the rerun, each record must be one row: the
+     * rerun started from the database's offset (seek on assignment), not from Kafka's, which the crash left behind.
+     */
+    private List<Check> consumerDbExactlyOnce(Path file) {
+        String inTransaction = "crash entre le COMMIT SQL et le commit Kafka : offsets dans la transaction SQL";
+        String seek = "relance après le crash : seek à l'assignation, ni perte ni doublon";
+        if (database == null) {
+            return List.of(new Check(inTransaction, 10, false, "pas de PostgreSQL pour cet exercice : il n'a pas démarré (voir la sortie du correcteur), 0 sans faute de votre part"),
+                    new Check(seek, 10, false, "pas noté"));
+        }
+        database.reset(account);
+        String id = unique();
+        String topic = "note-" + id;
+        String group = "g-" + id;
+        Topics.create(scenarios.bootstrap(), topic);
+        List<String> input = values(id, 1, 10);
+        Topics.fill(scenarios.bootstrap(), topic, input);
+        List<String> args = new ArrayList<>(List.of("-b", scenarios.bootstrap(), "-t", topic, "-g", group, "--instance-id", group + "-1",
+                "--idle-ms", "2000"));
+        args.addAll(account.args());
+        List<String> crash = new ArrayList<>(args);
+        crash.addAll(List.of("--crash-after", "5", "--crash-point", "after-db-commit"));
+        ScriptRunner.Result crashed = scenarios.launch(file, crash);
+        int rowsAtCrash = Postgres.rows(account, topic).size();
+        Long stored = storedOffset(group, topic);
+        ScriptRunner.Result rerun = crashed.exitCode() == 137 ? scenarios.launch(file, args) : null;
+        Check first;
+        if (crashed.exitCode() != 137) {
+            first = new Check(inTransaction, 10, false, "pas de crash simulé au message 5 (--crash-point after-db-commit) : " + runProblem(crashed));
+        } else if (stored == null && rowsAtCrash == 0) {
+            first = new Check(inTransaction, 10, false, "après le crash, la base n'a ni ligne ni offset : la transaction SQL n'est jamais "
+                    + "validée ; après les lignes et les offsets (storeOffsets), db.commit()");
+        } else if (stored == null) {
+            first = new Check(inTransaction, 10, false, "offset commité dans Kafka après l'insert : après le crash, la base a " + rowsAtCrash
+                    + " ligne(s) mais aucun offset dans kafka_offsets pour ce groupe ; l'offset suivant de chaque partition doit être "
+                    + "écrit (storeOffsets) dans la MÊME transaction SQL que les lignes, avant db.commit()");
+        } else if (stored != rowsAtCrash) {
+            first = new Check(inTransaction, 10, false, "après le crash, la base a " + rowsAtCrash + " ligne(s) mais retient l'offset "
+                    + stored + " : lignes et offsets ne sont pas validés ensemble (une seule transaction SQL, un seul db.commit())");
+        } else {
+            first = new Check(inTransaction, 10, true, rowsAtCrash + " ligne(s) et l'offset suivant " + stored + " validés ensemble");
+        }
+        Check second;
+        if (rerun == null) {
+            second = new Check(seek, 10, false, "pas noté : pas de crash");
+        } else if (rerun.exitCode() != 0) {
+            second = new Check(seek, 10, false, "la relance a échoué : " + runProblem(rerun));
+        } else {
+            Checker.Report r = Checker.checkProcessing(input, Postgres.rows(account, topic));
+            second = new Check(seek, 10, r.clean(), r.clean() ? r.describe() : r.describe() + (r.duplicated() > 0
+                    ? (stored == null ? " : la base n'ayant pas d'offset, la relance a relu ce qu'elle avait déjà écrit"
+                    : " : pas de seek à l'assignation ; la relance est repartie de l'offset validé dans Kafka (en retard : le crash a "
+                    + "frappé avant son commit) ; dans onPartitionsAssigned, seek sur l'offset que la base a retenu (seekToStoredOffsets)")
+                    : r.lost() > 0 ? " : des messages lus n'ont jamais été écrits (db.commit() manquant ?)" : ""));
+        }
+        return List.of(first, second);
+    }
+
+    /** The next offset the job's database holds for this group and topic (partition 0), or null (none, or no table). */
+    private Long storedOffset(String group, String topic) {
+        try (java.sql.Connection c = account.connect(); java.sql.PreparedStatement st = c.prepareStatement(
+                "SELECT next_offset FROM kafka_offsets WHERE group_id = ? AND topic = ? AND kafka_partition = 0")) {
+            st.setString(1, group);
+            st.setString(2, topic);
+            try (java.sql.ResultSet rs = st.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        } catch (java.sql.SQLException e) {
+            return null;
+        }
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------

@@ -443,6 +443,13 @@ public final class Program {
         return cell.run(all, readable(), timeout, started);
     }
 
+    /** The command that runs the program with {@code args}, for a caller that starts and watches the process itself. */
+    public List<String> command(List<String> args) {
+        List<String> all = new ArrayList<>(command);
+        all.addAll(args);
+        return all;
+    }
+
     /** Runs the program with {@code args} in its own process, from the kit's root; see {@link ScriptRunner#run}. */
     public ScriptRunner.Result run(Duration timeout, Map<String, String> env, Consumer<Process> started, List<String> args) {
         List<String> all = new ArrayList<>(command);

@@ -16,7 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The only way out of a run's network namespace: one Unix socket per port of the job's broker (its fault proxy), in a
+ * The only way out of a run's network namespace: one Unix socket per port of the job's broker (its fault proxy) and of
+ * its database if it has one, in a
  * folder of the grader's bound read-only into the run, each connection relayed to that port on this machine's
  * loopback. Inside, socat listens on the advertised port and connects to the socket: the program reaches its own
  * broker, and no other port of the machine (not the other jobs' brokers, not the teacher's services).
@@ -32,15 +33,19 @@ final class Relay implements AutoCloseable {
     /** The folder holding one socket per port, named by the port. */
     Path folder() { return folder; }
 
-    /** Sockets for {@code ports}, listening until {@link #close}. A short path: a Unix socket's is at most 107 bytes. */
-    static Relay open(List<Integer> ports) throws IOException {
+    /**
+     * Sockets for {@code ports}, listening until {@link #close}: Kafka's (each request read, see REFUSED), and
+     * {@code plain} ones relayed byte for byte (the job's own PostgreSQL database, its password its only key). A short
+     * path: a Unix socket's is at most 107 bytes.
+     */
+    static Relay open(List<Integer> ports, Set<Integer> plain) throws IOException {
         Relay relay = new Relay(Files.createTempDirectory("kr"));
         try {
             for (int port : ports) {
                 ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
                 relay.servers.add(server);
                 server.bind(UnixDomainSocketAddress.of(relay.folder.resolve(String.valueOf(port))));
-                daemon("relais-" + port, () -> relay.accept(server, port));
+                daemon("relais-" + port, () -> relay.accept(server, port, plain.contains(port)));
             }
         } catch (IOException | RuntimeException e) {
             relay.close();
@@ -49,7 +54,7 @@ final class Relay implements AutoCloseable {
         return relay;
     }
 
-    private void accept(ServerSocketChannel server, int port) {
+    private void accept(ServerSocketChannel server, int port, boolean plain) {
         while (server.isOpen()) {
             SocketChannel inside;
             try {
@@ -61,7 +66,9 @@ final class Relay implements AutoCloseable {
             try {
                 SocketChannel broker = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
                 open.add(broker);
-                daemon("relais-" + port, () -> requests(inside, broker));
+                daemon("relais-" + port, () -> {
+                    if (plain) pump(inside, broker); else requests(inside, broker);
+                });
                 daemon("relais-" + port, () -> pump(broker, inside));
             } catch (IOException e) {
                 closeQuietly(inside);

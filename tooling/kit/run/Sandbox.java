@@ -143,6 +143,11 @@ public final class Sandbox {
      * each run has its own network namespace.
      */
     public Cell cell(Path folder, String bootstrap) {
+        return cell(folder, bootstrap, 0);
+    }
+
+    /** As above; {@code databasePort} (0: none) is relayed too, byte for byte: the job's PostgreSQL. */
+    public Cell cell(Path folder, String bootstrap, int databasePort) {
         try {
             Path abs = folder.toAbsolutePath().normalize();
             Files.createDirectories(abs.resolve("home"));
@@ -151,7 +156,8 @@ public final class Sandbox {
                 int colon = hostPort.lastIndexOf(':');
                 if (colon > 0) ports.add(Integer.parseInt(hostPort.substring(colon + 1).strip()));
             }
-            return new Cell(abs, ports);
+            if (databasePort > 0) ports.add(databasePort);
+            return new Cell(abs, ports, databasePort > 0 ? Set.of(databasePort) : Set.of());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -161,12 +167,15 @@ public final class Sandbox {
     public final class Cell {
         private final Path folder;
         private final List<Integer> ports;
+        /** Of {@link #ports}, those relayed byte for byte (not Kafka). */
+        private final Set<Integer> plain;
         private final AtomicInteger runs = new AtomicInteger();
         private volatile String limit;
 
-        private Cell(Path folder, List<Integer> ports) {
+        private Cell(Path folder, List<Integer> ports, Set<Integer> plain) {
             this.folder = folder;
             this.ports = List.copyOf(ports);
+            this.plain = plain;
         }
 
         public Path folder() { return folder; }
@@ -218,7 +227,7 @@ public final class Sandbox {
             Relay relay = null;
             Limits.Run limits = null;
             try {
-                if (socat != null && !ports.isEmpty()) relay = Relay.open(ports);
+                if (socat != null && !ports.isEmpty()) relay = Relay.open(ports, plain);
                 limits = Limits.Run.start(cgroups);
                 List<String> wrapped = wrap(command, readable, folder, runDir, relay, ports);
                 wrapped = Limits.outside(wrapped, limits, prlimit, timeout);

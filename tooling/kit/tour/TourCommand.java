@@ -5,6 +5,8 @@ import kit.faults.FaultPlan;
 import kit.faults.FaultyKafka;
 import kit.run.Program;
 import kit.scenarios.Durability;
+import kit.db.Postgres;
+import kit.scenarios.DbLessons;
 import kit.scenarios.EosBounce;
 import kit.scenarios.ShareLessons;
 import kit.scenarios.LabBounces;
@@ -46,6 +48,8 @@ public final class TourCommand implements Callable<Integer> {
 
     /** What acks and min.insync.replicas keep when a leader dies with its followers behind (3 nodes, replication held). */
     static final String DURABILITY = "durabilite";
+    /** Consumers that write into PostgreSQL, crashed between the database commit and the Kafka commit. */
+    static final String BASE = "base";
 
     /** The lab itself under test: its nodes stopped and restarted in turn, under acks=all writes. */
     static final String LAB_BOUNCES = "lab-bounces";
@@ -54,6 +58,8 @@ public final class TourCommand implements Callable<Integer> {
             + "producer-exactly-once, consumer-at-most-once, consumer-at-least-once, consumer-exactly-once, "
             + RELAUNCH + " (le producteur exactly-once tué juste après un commit et relancé du début : ses doublons, et le remède), "
             + LEADER_FAILURE + " (le leader de la partition tombe en plein flux ; 3 nœuds), "
+            + BASE + " (base de données : les consommateurs de scripts/db, crash entre le COMMIT SQL et le commit Kafka, "
+            + "lignes de la base comptées ; démarre son propre PostgreSQL, ./jbang db), "
             + SHARE_GROUPS + " (les groupes de partage, KIP-932 : une file, ses acquittements, ses relivraisons), "
             + DURABILITY + " (acks=1, acks=all et min.insync.replicas quand le leader meurt, la réplication retenue ; 3 nœuds), "
             + EOS_BOUNCE + " (le test de transactions de Kafka : nœuds arrêtés brutalement, copieur exactly-once tué et "
@@ -99,6 +105,10 @@ public final class TourCommand implements Callable<Integer> {
         if (DURABILITY.equals(scenarioName)) {
             if (trials != 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + DURABILITY);
             return durability();
+        }
+        if (BASE.equals(scenarioName)) {
+            if (trials != 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + BASE);
+            return base();
         }
         if (SHARE_GROUPS.equals(scenarioName)) {
             if (trials != 0) throw new ParameterException(spec.commandLine(), "--trials ne s'applique pas au scénario " + SHARE_GROUPS);
@@ -151,8 +161,13 @@ public final class TourCommand implements Callable<Integer> {
             System.out.printf("[%d/%d] %s, leader arrêté en plein flux...%n", ++i, total, s.french);
             results.add(scenarios.nodeFailure(s, Scenarios.script(s), false));
         }
+        return table(results, "envoyés", "lus");
+    }
+
+    /** The tour's table, one line per result, then each one's explanation; 0 if every result passed. */
+    private static int table(List<Scenarios.Result> results, String sent, String read) {
         System.out.println();
-        System.out.printf("%-27s %-28s %7s %5s %7s %8s  %-19s %s%n", "sémantique", "panne injectée", "envoyés", "lus", "perdus",
+        System.out.printf("%-27s %-28s %7s %5s %7s %8s  %-19s %s%n", "sémantique", "panne injectée", sent, read, "perdus",
                 "doublons", "garantie annoncée", "observé");
         for (Scenarios.Result r : results) {
             System.out.printf("%-27s %-28s %7d %5d %7d %8d  %-19s %s %s%n", r.label(), r.fault(), r.sent(), r.report().read(),
@@ -165,6 +180,31 @@ public final class TourCommand implements Callable<Integer> {
         System.out.println(ok ? "✔ Chaque sémantique tient sa garantie et montre sa faiblesse."
                 : "✘ Au moins une sémantique ne se comporte pas comme le cours l'annonce (voir ci-dessus).");
         return ok ? 0 : 1;
+    }
+
+    /** base: a broker and a PostgreSQL of the tour's own, the consumers of scripts/db each crashed between their two commits. */
+    private int base() {
+        long t0 = System.nanoTime();
+        DbLessons.scripts().forEach(Program::prepare);
+        System.out.println("Démarrage d'un broker Kafka 4.4.0 avec le proxy de pannes, et d'un PostgreSQL (./jbang db)...");
+        java.util.concurrent.CompletableFuture<Postgres> starting = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> Postgres.start(Duration.ofMinutes(5)));
+        int code;
+        FaultyKafka started;
+        try {
+            started = FaultyKafka.start(brokers);
+        } catch (RuntimeException e) {
+            starting.thenAccept(Postgres::close);
+            throw e;
+        }
+        try (FaultyKafka kafka = started; Postgres pg = starting.join()) {
+            System.out.printf("PostgreSQL prêt sur localhost:%d en %.1f s ; chaque consommateur lit 10 messages, crashe au 5e entre ses "
+                    + "deux commits, est relancé ; on compte les lignes de la table kafka_rows.%n", pg.port(), pg.startup().toMillis() / 1000.0);
+            List<Scenarios.Result> results = new DbLessons(new Scenarios(kafka), pg.newDatabase("tour")).all(System.out::println);
+            code = table(results, "messages", "lignes");
+        }
+        System.out.printf("Durée : %.0f s%n", (System.nanoTime() - t0) / 1e9);
+        return code;
     }
 
     /** The share-group lessons, one row each: what was received, delivered again, lost, processed twice. */
