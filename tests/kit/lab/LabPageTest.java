@@ -269,6 +269,16 @@ class LabPageTest {
             waitFor(Duration.ofSeconds(90), "le nœud 2 de nouveau en marche",
                     () -> browser.findElements(By.cssSelector(".noeud[data-id='2'][data-up='true']")).size() == 1);
             assertTrue(three.kafka().cluster().isRunning(1));
+
+            // replication held from node 1 with the page, the page says so, and gives it back
+            // clicked in the page's own script: the node boxes are drawn again at each state, a located button goes stale
+            js().executeScript("document.querySelector(arguments[0]).click()", ".noeud[data-id='1'] button[data-action='hold-replication']");
+            waitFor(Duration.ofSeconds(10), "la réplication retenue depuis le nœud 1",
+                    () -> three.kafka().replication().holds().containsKey(1)
+                            && text(".noeud[data-id='1']").contains("réplication retenue"));
+            js().executeScript("document.querySelector(arguments[0]).click()", ".noeud[data-id='1'] button[data-action='release-replication']");
+            waitFor(Duration.ofSeconds(10), "la réplication rendue", () -> three.kafka().replication().holds().isEmpty()
+                    && !browser.findElements(By.cssSelector(".noeud[data-id='1'] button[data-action='hold-replication']")).isEmpty());
         }
     }
 
