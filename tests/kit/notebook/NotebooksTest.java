@@ -11,6 +11,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,6 +49,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * shows the student), on a three-node lab (min.insync.replicas=2). The second pass must flip the BILAN line as
  * {@link #A_VOUS} says: the change a student is asked to make really changes what the fault does.
  */
+@Execution(ExecutionMode.CONCURRENT)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NotebooksTest {
 
     static final String PYTHON = "/usr/bin/python3";
