@@ -40,4 +40,24 @@ class LayoutTest {
         while (pkg.find()) inGuide.add(pkg.group(1));
         assertEquals(folders, inGuide, "tooling/README.md ne décrit pas chaque paquet");
     }
+
+    /**
+     * A class of the suite's second lane (pom.xml) runs beside the others; its own methods must still run one at a time,
+     * on its one cluster: PER_CLASS does that (JUnit then runs them in the class's thread).
+     */
+    @Test
+    void everyClassOfTheSecondLane_runsItsMethodsOneAtATime() throws IOException {
+        Set<String> wrong = new TreeSet<>();
+        int lane = 0;
+        try (Stream<Path> files = Files.walk(ScriptRunner.root().resolve("tests"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                String text = Files.readString(f);
+                if (!text.contains("@Execution(ExecutionMode.CONCURRENT)")) continue;
+                lane++;
+                if (!text.contains("@TestInstance(TestInstance.Lifecycle.PER_CLASS)")) wrong.add(f.getFileName().toString());
+            }
+        }
+        assertEquals(Set.of(), wrong, "classes CONCURRENT sans PER_CLASS : leurs méthodes tourneraient ensemble");
+        org.junit.jupiter.api.Assertions.assertTrue(lane >= 1, "la seconde file est vide");
+    }
 }
