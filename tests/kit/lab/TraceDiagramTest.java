@@ -65,6 +65,15 @@ class TraceDiagramTest {
     }
 
     @Test
+    void shareGroupTraffic_inFaultTracesLine() {
+        TraceEntry fetch = entry(1, "share-1", "ShareFetch", Action.FORWARDED, List.of(), List.of(), null, "sg")
+                .withShare(List.of(new ShareRange("t", 0, 5, 5, "REJECT", -1), new ShareRange("t", 0, 3, 7, ShareRange.ACQUIRED, 2)),
+                        "membre=m1 session=1");
+        String line = FaultCommand.line(com.google.gson.JsonParser.parseString(LabControl.toJson(LabControl.entry(fetch))).getAsJsonObject());
+        assertTrue(line.contains("ShareFetch (corr 1)  t-0 REJECT 5  t-0 acquis 3–7 (livraison 2)  groupe=sg  membre=m1 session=1"), line);
+    }
+
+    @Test
     void requestsAnswersAndLosses_drawnWithFrenchLabels() throws Exception {
         String svg = TraceDiagram.svg(FOUR, "Trace du labo");
         String text = svgText(svg);

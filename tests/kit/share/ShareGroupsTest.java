@@ -102,8 +102,14 @@ class ShareGroupsTest {
 
     @Test
     void poisonRecords_rejectedOnce_failingOnesReleasedUntilTheLimit_bothInTheDeadLetterTopic() {
+        long mark = kafka.trace().next();
         Lesson l = lessons.poison();
         assertTrue(l.passed(), l.toString());
+        // one acknowledgement batch, one type per offset on the wire, read back as ranges: ACCEPT 0–1, RELEASE 2, ACCEPT 3, REJECT 4
+        List<ShareRange> acks = kafka.trace().since(mark, true).stream().filter(e -> e.share() != null).flatMap(e -> e.share().stream())
+                .filter(r -> r.topic().startsWith("file-poison-") && !r.acquired()).toList();
+        assertTrue(acks.contains(new ShareRange(acks.isEmpty() ? "" : acks.get(0).topic(), 0, 4, 4, "REJECT", -1))
+                && acks.stream().anyMatch(r -> r.kind().equals("RELEASE") && r.firstOffset() == 2 && r.lastOffset() == 2), acks.toString());
         assertTrue(l.observed().contains("lettres mortes : [" + l.deliveries().get(0).value().replaceAll("-\\d+$", "") + "-3, "), l.toString());
         assertEquals(5 + 2, l.received(), "5 messages, dont un relivré deux fois avant son archivage : " + l);
         assertEquals(List.of("REJECT"), l.deliveries().stream().filter(d -> d.value().endsWith("-5")).map(Delivery::ack).toList());
