@@ -5,11 +5,15 @@ Run from anywhere after editing: /usr/bin/python3 tooling/notebooks/make_noteboo
 NotebooksTest checks that the committed notebooks are exactly what this script writes, and runs them all.
 
 Notebooks 01-06 talk to the lab (docs/LABO.md: ./jbang broker --faults) and load the Java they share from
-notebooks/shared.jsh. Each has a cell tagged `config` (the client configuration) and one tagged `panne` (arm the fault,
-run the notebook's own code, print the BILAN line, show the sequence diagram); notebook 03 has a second BILAN cell,
-tagged `relance` (its producer killed right after a commit, then relaunched from its start). Each « À vous » change is
-one textual edit of the `config` cell, kept in A_VOUS below: the generator writes it both into the « À vous » text and
-into the notebook's metadata (kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it.
+notebooks/shared.jsh. Each follows one arc: the course's claim, a cell tagged `config` (the client configuration) and
+the student's code, « Prédisez » (a cell tagged `prediction`: predis(perdus, doublons, "…"), which the next BILAN prints
+beside what happened), a cell tagged `panne` (arm the fault, run the notebook's own code, print the BILAN line, show
+the sequence diagram) whose text does not tell the result, « Ce qu'il faut retenir », and « À vous »: a new
+experiment in a cell tagged `a-vous`, run as written, then with one line changed. Notebook 03 has a second BILAN
+cell, tagged `relance` (its producer killed right after a commit, then relaunched from its start). Each « À vous »
+change is kept in A_VOUS below: the generator writes it both into the « À vous » text and into the notebook's metadata
+(kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it. The expected answers are in
+docs/cours/CORRIGES.md. Notebook 00 defines the vocabulary on a live example (cells tagged `vocabulaire`).
 Every markdown cell that quotes or names the course links docs/cours/ERRATA.md (ErrataTest).
 """
 import os
