@@ -497,8 +497,8 @@ orderConfig.put("batch.size", 0);                               // de tout petit
 orderConfig.put("linger.ms", 0);
 String orderTopic = Kit.newTopic("nb02-ordre");
 long orderSince = Kit.traceNext();
-// 1) le labo retardera l'ouverture de la connexion au leader (sa requête ApiVersions, la 2e du producteur) : les 10
-//    messages attendront ensemble dans le producteur ; puis il jettera la 1re requête Produce et coupera la connexion
+// 1) le labo retardera d'une demi-seconde la 2e requête ApiVersions du producteur, celle qui ouvre sa connexion après
+//    l'amorçage : les 10 messages s'accumulent ; puis il jettera la 1re requête Produce et coupera la connexion
 Kit.armFault("delay", "ApiVersions", 2, orderConfig.getProperty("client.id"), 500);
 Kit.armFault("lose-request", "Produce", 1, orderConfig.getProperty("client.id"));
 // 2) 10 messages d'un coup, sans flush() entre eux : les requêtes se suivent sans attendre de réponse
@@ -631,7 +631,7 @@ dédoublonne en aval, par identifiant de message (l'exercice `DedupConsumer`). V
         *a_vous(3, "le lecteur bloqué", """
 Une transaction que personne ne termine : un producteur transactionnel écrit 3 messages dans une transaction, puis
 « meurt » sans la valider ni l'avorter. Un producteur ordinaire, sans transaction, écrit ensuite 5 messages derrière
-elle. Un lecteur `read_committed` lit le topic pendant 3 s au plus. Pendant ce temps, regardez la page du labo
+elle. Un lecteur `read_committed` lit le topic pendant 2 s au plus. Pendant ce temps, regardez la page du labo
 (http://localhost:9099/) : la partition `nb03-bloque-…` montre son LSO en orange quand une transaction ouverte retient
 les lecteurs `read_committed`. Prédisez : combien des 5 messages ordinaires le lecteur verra-t-il ?
 """, "Que fait `initTransactions()` de la transaction laissée ouverte ? Sans relance, le lecteur attendrait que le "
@@ -659,8 +659,8 @@ if (relaunch) {
         again.initTransactions();   // termine la transaction laissée ouverte : ouverte, elle est avortée
     }
 }
-// 4) un lecteur read_committed, 3 s au plus
-List<String> seen = Kit.readFor(stuckTopic, "read_committed", plain.size(), Duration.ofSeconds(3));
+// 4) un lecteur read_committed, 2 s au plus
+List<String> seen = Kit.readFor(stuckTopic, "read_committed", plain.size(), Duration.ofSeconds(2));
 Kit.printOffsets(stuckTopic);
 System.out.println("le lecteur read_committed a lu : " + seen);
 System.out.println("LECTEUR ordinaires=" + plain.size() + " lus=" + seen.stream().filter(plain::contains).count());'''),

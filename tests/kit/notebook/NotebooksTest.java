@@ -265,7 +265,7 @@ class NotebooksTest {
     /** The text just before an experiment sets it up without telling its result: the student predicts first. */
     @Test
     void textBeforeEachExperiment_doesNotTellItsResult() throws Exception {
-        List<String> spoilers = List.of("deux fois", "sauté", "relit le message", "écarte", "avorte", "en silence", "doublon", "perte");
+        List<String> spoilers = List.of("deux fois", "sauté", "relit le message", "écarte", "l'avorte", "en silence", "doublon", "perte");
         for (String nb : A_VOUS.keySet()) {
             JsonArray cells = JsonParser.parseString(Files.readString(ScriptRunner.root().resolve("notebooks").resolve(nb)))
                     .getAsJsonObject().getAsJsonArray("cells");
