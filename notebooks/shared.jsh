@@ -242,10 +242,17 @@ class Kit {
 
     /** Arme une panne : kind = lose-request, lose-response ou delay ; sur la nth requête api à venir du client clientId. */
     static String armFault(String kind, String api, int nth, String clientId) throws Exception {
-        String body = "{\"kind\": " + json(kind) + ", \"api\": " + json(api) + ", \"nth\": " + nth + ", \"clientId\": " + json(clientId) + "}";
+        return armFault(kind, api, nth, clientId, 0);
+    }
+
+    /** La même, avec la durée d'un retard (kind = delay) en millisecondes. */
+    static String armFault(String kind, String api, int nth, String clientId, int ms) throws Exception {
+        String body = "{\"kind\": " + json(kind) + ", \"api\": " + json(api) + ", \"nth\": " + nth + ", \"clientId\": " + json(clientId)
+                + (ms > 0 ? ", \"ms\": " + ms : "") + "}";
         HttpResponse<String> r = labCall("POST", "/api/faults", body);
         if (r.statusCode() != 201) throw new IllegalStateException("le labo refuse la panne (" + r.statusCode() + ") : " + r.body());
-        System.out.println("Panne armée : " + kind + " sur la requête " + api + " n° " + nth + (clientId == null ? "" : " du client " + clientId));
+        System.out.println("Panne armée : " + kind + (ms > 0 ? " de " + ms + " ms" : "") + " sur la requête " + api + " n° " + nth
+                + (clientId == null ? "" : " du client " + clientId));
         return r.body();
     }
 
@@ -293,11 +300,90 @@ class Kit {
         System.out.println(lost.isEmpty() ? "aucune perte" : plural(lost.size(), "message perdu", "messages perdus") + " : " + lost);
         System.out.println(duplicated.isEmpty() ? "aucun doublon" : plural(duplicated.size(), "doublon", "doublons") + " : " + duplicated);
         if (!unexpected.isEmpty()) System.out.println(plural(unexpected.size(), "message lu que personne n'a validé", "messages lus que personne n'a validés") + " : " + unexpected);
+        if (prediction != null) printPrediction(lost.size(), duplicated.size());
         System.out.println("BILAN envoyés=" + expected.size() + " lus=" + read.size() + " perdus=" + lost.size() + " doublons=" + duplicated.size());
     }
 
     static String plural(int n, String one, String many) { return n + " " + (n > 1 ? many : one); }
+
+    // ---- La prédiction ----------------------------------------------------------------------------------------
+
+    /** La prédiction pour la prochaine panne (null : pas de cellule « Prédisez » ; -1 : rien noté) ; le bilan l'affiche puis l'oublie. */
+    static int[] prediction;
+    static String predictionText;
+
+    static void predict(int lost, int duplicated, String reader) {
+        if (lost < 0 || duplicated < 0) {
+            prediction = new int[] {-1, -1};
+            System.out.println("Pas de prédiction notée : remplacez les -1 par vos nombres, puis exécutez de nouveau la cellule.");
+            return;
+        }
+        prediction = new int[] {lost, duplicated};
+        predictionText = reader == null ? "" : reader.strip();
+        System.out.println("Prédiction notée : perdus=" + lost + " doublons=" + duplicated
+                + (predictionText.isEmpty() ? "" : " ; le lecteur verra : « " + predictionText + " »"));
+    }
+
+    /** La ligne d'avant le BILAN : la prédiction à côté de ce qui s'est passé. */
+    static void printPrediction(int lost, int duplicated) {
+        String said = prediction[0] < 0 ? "aucune (les -1 de la cellule « Prédisez »)"
+                : "perdus=" + prediction[0] + " doublons=" + prediction[1] + (predictionText.isEmpty() ? "" : " (« " + predictionText + " »)");
+        System.out.println("Votre prédiction : " + said + " ; observé : perdus=" + lost + " doublons=" + duplicated);
+        prediction = null;
+    }
+
+    // ---- L'ordre, les offsets ---------------------------------------------------------------------------------
+
+    /**
+     * Compare l'ordre de lecture à l'ordre d'envoi. Un message est « hors d'ordre » quand il est lu après un message
+     * envoyé plus tard que lui. Dernière ligne : ORDRE envoyés=N lus=N hors-ordre=N
+     */
+    static void reportOrder(List<String> sent, List<String> read) {
+        int outOfOrder = 0, highest = -1;
+        for (String v : read) {
+            int rank = sent.indexOf(v);
+            if (rank < highest) outOfOrder++;
+            highest = Math.max(highest, rank);
+        }
+        System.out.println("ordre d'envoi : " + sent);
+        System.out.println("ordre de lecture : " + read);
+        System.out.println(outOfOrder == 0 ? "l'ordre est respecté" : plural(outOfOrder, "message lu après un message envoyé plus tard que lui", "messages lus après un message envoyé plus tard qu'eux"));
+        System.out.println("ORDRE envoyés=" + sent.size() + " lus=" + read.size() + " hors-ordre=" + outOfOrder);
+    }
+
+    /** Affiche le high watermark et le dernier offset stable (LSO) de la partition 0, et rend le LSO. */
+    static long printOffsets(String t) throws Exception {
+        TopicPartition tp = new TopicPartition(t, 0);
+        long high = latest(tp, IsolationLevel.READ_UNCOMMITTED), stable = latest(tp, IsolationLevel.READ_COMMITTED);
+        System.out.println("high watermark = " + high + " ; LSO (dernier offset stable) = " + stable
+                + (stable < high ? " : une transaction ouverte retient les lecteurs read_committed à l'offset " + stable : ""));
+        return stable;
+    }
+
+    /** Lit la partition 0 depuis le début pendant {@code wait} au plus, ou jusqu'à {@code count} messages. */
+    static List<String> readFor(String t, String isolation, int count, Duration wait) {
+        TopicPartition tp = new TopicPartition(t, 0);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", BOOTSTRAP);
+        p.put("isolation.level", isolation);
+        p.put("enable.auto.commit", false);
+        p.put("key.deserializer", StringDeserializer.class.getName());
+        p.put("value.deserializer", StringDeserializer.class.getName());
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long deadline = System.currentTimeMillis() + wait.toMillis();
+            while (values.size() < count && System.currentTimeMillis() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+            }
+        }
+        return values;
+    }
 }
+
+/** Votre prédiction, avant la panne : le bilan l'affichera à côté de ce qui s'est passé (-1 : pas de prédiction). */
+void predis(int perdus, int doublons, String lecteur) { Kit.predict(perdus, doublons, lecteur); }
 
 // Où sont Kafka et le labo : les mêmes variables que les scripts du kit (docs/LABO.md).
 String bootstrap = Kit.BOOTSTRAP;

@@ -11,7 +11,8 @@ error. Set KIT_NOTEBOOK_JOBS=1 to run them one after the other.
 
 --a-vous: runs, instead of the notebooks as they are, each one with its « À vous » change, the one its text asks
 the student to make: the edit kept in the notebook's metadata (kit.a_vous, written by
-tooling/notebooks/make_notebooks.py) replaces `before` by `after` in the cell tagged `config`. Notebooks without one
+tooling/notebooks/make_notebooks.py) replaces `before` by `after` in the cell its change names (`cell`: the tag
+`a-vous`, the cell of the notebook's « À vous » experiment). Notebooks without one
 are skipped; the copy is saved as NAME.a-vous.ipynb. It still runs from the notebook's folder, so that
 « %load shared.jsh » finds the shared code.
 --a-vous-on BOOTSTRAP CONTROL: both, in the same pool: the notebooks as they are, and those with a change, changed,

@@ -5,11 +5,15 @@ Run from anywhere after editing: /usr/bin/python3 tooling/notebooks/make_noteboo
 NotebooksTest checks that the committed notebooks are exactly what this script writes, and runs them all.
 
 Notebooks 01-06 talk to the lab (docs/LABO.md: ./jbang broker --faults) and load the Java they share from
-notebooks/shared.jsh. Each has a cell tagged `config` (the client configuration) and one tagged `panne` (arm the fault,
-run the notebook's own code, print the BILAN line, show the sequence diagram); notebook 03 has a second BILAN cell,
-tagged `relance` (its producer killed right after a commit, then relaunched from its start). Each « À vous » change is
-one textual edit of the `config` cell, kept in A_VOUS below: the generator writes it both into the « À vous » text and
-into the notebook's metadata (kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it.
+notebooks/shared.jsh. Each follows one arc: the course's claim, a cell tagged `config` (the client configuration) and
+the student's code, « Prédisez » (a cell tagged `prediction`: predis(perdus, doublons, "…"), which the next BILAN prints
+beside what happened), a cell tagged `panne` (arm the fault, run the notebook's own code, print the BILAN line, show
+the sequence diagram) whose text does not tell the result, « Ce qu'il faut retenir », and « À vous »: a new
+experiment in a cell tagged `a-vous`, run as written, then with one line changed. Notebook 03 has a second BILAN
+cell, tagged `relance` (its producer killed right after a commit, then relaunched from its start). Each « À vous »
+change is kept in A_VOUS below: the generator writes it both into the « À vous » text and into the notebook's metadata
+(kit.a_vous), where tests/notebooks/run_notebooks.py --a-vous reads it to apply it. The expected answers are in
+docs/cours/CORRIGES.md. Notebook 00 defines the vocabulary on a live example (cells tagged `vocabulaire`).
 Every markdown cell that quotes or names the course links docs/cours/ERRATA.md (ErrataTest).
 """
 import os
@@ -27,17 +31,17 @@ MAVEN = f"%maven org.apache.kafka:kafka-clients:{KAFKA}\n%maven org.slf4j:slf4j-
 # the JDBC driver of notebook 09, the pom's postgresql.version (VersionsTest)
 POSTGRESQL_DRIVER = "%maven org.postgresql:postgresql:42.7.14"
 
-# The « À vous » change of each notebook: `before` appears exactly once in its `config` cell and becomes `after`.
-# NotebooksTest asserts how the BILAN line flips when it is applied.
+# The « À vous » change of each notebook: `before` appears exactly once in its cell (tagged `cell`) and becomes `after`.
+# Each À vous is a new experiment in its own cell, run once as written and once changed: NotebooksTest asserts the flip.
 A_VOUS = {
-    1: {"before": 'config.put("acks", "0");', "after": 'config.put("acks", "all");'},
-    2: {"before": 'config.put("enable.idempotence", false);', "after": 'config.put("enable.idempotence", true);'},
-    3: {"before": "boolean transactions = true;", "after": "boolean transactions = false;"},
-    4: {"before": "boolean commitBeforeProcessing = true;", "after": "boolean commitBeforeProcessing = false;"},
-    5: {"before": "boolean commitBeforeProcessing = false;", "after": "boolean commitBeforeProcessing = true;"},
-    6: {"before": "boolean offsetsInTransaction = true;", "after": "boolean offsetsInTransaction = false;"},
-    9: {"before": "boolean offsetsInDatabase = false;", "after": "boolean offsetsInDatabase = true;"},
-    10: {"before": "boolean acknowledgeBeforeProcessing = false;", "after": "boolean acknowledgeBeforeProcessing = true;"},
+    1: {"cell": "a-vous", "before": 'ackConfig.put("acks", "0");', "after": 'ackConfig.put("acks", "1");'},
+    2: {"cell": "a-vous", "before": "boolean idempotence = false;", "after": "boolean idempotence = true;"},
+    3: {"cell": "a-vous", "before": "boolean relaunch = false;", "after": "boolean relaunch = true;"},
+    4: {"cell": "a-vous", "before": 'resetConfig.put("auto.offset.reset", "latest");', "after": 'resetConfig.put("auto.offset.reset", "earliest");'},
+    5: {"cell": "a-vous", "before": 'autoConfig.put("enable.auto.commit", true);', "after": 'autoConfig.put("enable.auto.commit", false);'},
+    6: {"cell": "a-vous", "before": 'String downstream = "read_uncommitted";', "after": 'String downstream = "read_committed";'},
+    9: {"cell": "config", "before": "boolean offsetsInDatabase = false;", "after": "boolean offsetsInDatabase = true;"},
+    10: {"cell": "config", "before": "boolean acknowledgeBeforeProcessing = false;", "after": "boolean acknowledgeBeforeProcessing = true;"},
 }
 
 
@@ -47,8 +51,9 @@ def notebook(number, slug, cells):
         "language_info": {"name": "java"},
     })
     if number in A_VOUS:
-        nb.metadata["kit"] = {"a_vous": {"cell": "config", **A_VOUS[number]}}
-        assert sum(c.source.count(A_VOUS[number]["before"]) for c in nb.cells if "config" in c.metadata.get("tags", [])) == 1, number
+        nb.metadata["kit"] = {"a_vous": dict(A_VOUS[number])}
+        tag = A_VOUS[number]["cell"]
+        assert sum(c.source.count(A_VOUS[number]["before"]) for c in nb.cells if tag in c.metadata.get("tags", [])) == 1, number
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{number:02d}-{i:02d}"  # stable ids: the file doesn't change when nothing changed
     return f"{number:02d}-{slug}.ipynb", nb
@@ -75,7 +80,26 @@ String topic = Kit.newTopic("nb{number:02d}");
 System.out.println("Kafka : " + bootstrap + " ; labo : " + lab + " ; topic de ce notebook : " + topic);''')]
 
 
-def a_vous(number, change, question):
+def a_vous(number, title, setup, question, source):
+    """The « À vous » section: a new experiment, run as written, then with one line changed."""
+    edit = A_VOUS[number]
+    return [md(f"""
+## À vous : {title}
+{setup.strip()} Exécutez la cellule telle quelle ; puis, dans la cellule, remplacez
+
+```java
+{edit["before"]}
+```
+par
+```java
+{edit["after"]}
+```
+et exécutez-la de nouveau. {question.strip()}
+"""), code(source, edit["cell"])]
+
+
+def a_vous_config(number, change, question):
+    """The « À vous » of the notebooks beyond the course: one line of their configuration cell changed, all rerun."""
     edit = A_VOUS[number]
     return md(f"""
 ## À vous
@@ -90,6 +114,20 @@ par
 ```
 puis relancez tout le notebook (*Exécuter tout*). {question.strip()}
 """)
+
+
+def predict(question):
+    """« Prédisez » : the student writes down a prediction; the next BILAN prints it beside what happened."""
+    return [md(f"""
+## Prédisez
+Avant d'exécuter la panne : {question.strip()} Notez-le dans la cellule suivante (vos nombres à la place des
+`-1`) ; le bilan l'affichera à côté de ce qui s'est passé.
+"""), code('predis(-1, -1, "ce que verra le lecteur : …");  // predis(perdus, doublons, "…")', "prediction")]
+
+
+def remember(*lines):
+    """« Ce qu'il faut retenir » : what the diagram shows, and why."""
+    return md("## Ce qu'il faut retenir\n" + "\n".join(f"- {line.strip()}" for line in lines))
 
 
 # Where the course's errors are listed: every cell that quotes the course links it (ErrataTest checks)
@@ -195,6 +233,17 @@ void consume(String from, int crashAt) {
     consumer.close();
 }
 
+/** Pour « À vous » : une instance réglée autrement, qui lit from jusqu'au bout sans crash, puis close(). */
+void readToEnd(Properties settings, String from) {
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(settings)) {
+        consumer.subscribe(List.of(from));
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (!Kit.caughtUp(consumer) && System.currentTimeMillis() < deadline) {
+            for (ConsumerRecord<String, String> msg : consumer.poll(Duration.ofMillis(200))) process(msg);
+        }
+    }
+}
+
 Kit.fill(topic, Kit.values(5));
 consume(topic, 0);'''
 
@@ -241,6 +290,92 @@ try {
 if (kafkaOk && labOk) System.out.println("Tout est prêt : vous pouvez continuer.");
 else System.out.println("Démarrez le labo depuis le dossier du kit : ./jbang broker --faults (ou --faults --brokers 3), puis relancez cette cellule.");'''),
         md("""
+## Le vocabulaire, sur un exemple vivant
+Les diagrammes, la page du labo et les notebooks emploient quelques mots de Kafka. La cellule suivante fabrique un petit
+exemple : un producteur écrit 3 messages, un consommateur les lit et valide sa position, un producteur transactionnel
+ouvre une transaction et y écrit 2 messages. La suivante demande à Kafka (l'API `Admin`) de le décrire : chaque ligne
+imprimée montre un mot. La page du labo (http://localhost:9099/) montre les mêmes valeurs : la partition du topic
+`nb00-vocabulaire-…` (high watermark, LSO en orange tant que la transaction est ouverte), le groupe et son offset
+validé, la transaction ouverte.
+"""),
+        code(r'''
+String vocab = Kit.newTopic("nb00-vocabulaire");
+TopicPartition tp = new TopicPartition(vocab, 0);   // la partition 0 du topic (il n'en a qu'une)
+Properties producerConfig = new Properties();
+producerConfig.put("bootstrap.servers", bootstrap);
+producerConfig.put("key.serializer", StringSerializer.class.getName());
+producerConfig.put("value.serializer", StringSerializer.class.getName());
+// 1) un producteur (idempotent : le défaut du client Java) écrit 3 messages ; send() rend l'offset de chacun
+try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig)) {
+    for (String v : Kit.values(3)) {
+        long offset = producer.send(new ProducerRecord<>(vocab, v, v)).get().offset();
+        System.out.println("« " + v + " » écrit à l'offset " + offset + "   ← l'OFFSET : la place du message dans la partition, 0, 1, 2…");
+    }
+}
+// 2) un consommateur du groupe « g-nb00-… » lit ces 3 messages, puis valide sa position
+String group = "g-" + vocab;
+Properties consumerConfig = new Properties();
+consumerConfig.put("bootstrap.servers", bootstrap);
+consumerConfig.put("group.id", group);
+consumerConfig.put("enable.auto.commit", false);
+consumerConfig.put("auto.offset.reset", "earliest");
+consumerConfig.put("key.deserializer", StringDeserializer.class.getName());
+consumerConfig.put("value.deserializer", StringDeserializer.class.getName());
+try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerConfig)) {
+    consumer.subscribe(List.of(vocab));
+    int read = 0;
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (read < 3 && System.currentTimeMillis() < deadline) read += consumer.poll(Duration.ofMillis(200)).count();
+    consumer.commitSync();   // valide la position : l'offset du prochain message à lire
+    System.out.println("le groupe " + group + " a lu " + read + " messages et validé sa position");
+}
+// 3) un producteur transactionnel ouvre une transaction et y écrit 2 messages, sans la terminer (pour l'instant)
+producerConfig.put("transactional.id", "tx-" + vocab);
+KafkaProducer<String, String> open = new KafkaProducer<>(producerConfig);
+open.initTransactions();
+open.beginTransaction();
+for (String v : Kit.values(2)) {
+    System.out.println("« " + v + " » écrit à l'offset " + open.send(new ProducerRecord<>(vocab, v, v)).get().offset() + " (transaction ouverte)");
+}'''),
+        code(r'''
+Admin admin = Kit.admin();
+TopicPartitionInfo partition = admin.describeTopics(List.of(vocab)).allTopicNames().get().get(vocab).partitions().get(0);
+System.out.println("describeTopics :");
+System.out.println("  leader = nœud " + partition.leader().id()
+        + "   ← le LEADER : le nœud qui reçoit les écritures de la partition et sert ses lectures");
+System.out.println("  réplicas = " + partition.replicas().stream().map(Node::id).toList() + ", ISR = " + partition.isr().stream().map(Node::id).toList()
+        + "   ← l'ISR (in-sync replicas) : les réplicas à jour avec le leader ; acks=all attend chacun d'eux");
+System.out.println("listOffsets(OffsetSpec.latest()) :");
+System.out.println("  read_uncommitted : " + Kit.latest(tp, IsolationLevel.READ_UNCOMMITTED)
+        + "   ← le HIGH WATERMARK : tout ce qui est avant lui est répliqué sur l'ISR ; aucun consommateur ne lit au-delà");
+System.out.println("  read_committed   : " + Kit.latest(tp, IsolationLevel.READ_COMMITTED)
+        + "   ← le LSO (last stable offset) : le début de la plus ancienne transaction ouverte ; un lecteur read_committed s'arrête là");
+System.out.println("describeProducers :");
+for (ProducerState p : admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers()) {
+    System.out.println("  producer id = " + p.producerId() + ", époque = " + p.producerEpoch() + ", dernière séquence = " + p.lastSequence()
+            + (p.currentTransactionStartOffset().isPresent() ? ", transaction ouverte depuis l'offset " + p.currentTransactionStartOffset().getAsLong() : ""));
+}
+System.out.println("   ← le PRODUCER ID, son ÉPOQUE et la SÉQUENCE de son dernier lot : ce qui permet au broker de reconnaître un renvoi");
+System.out.println("listConsumerGroupOffsets :");
+System.out.println("  groupe " + group + " : offset validé = " + admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(tp).offset()
+        + "   ← l'OFFSET VALIDÉ du groupe : le prochain message qu'une instance du groupe lira");''', "vocabulaire"),
+        md("""
+Le producteur ordinaire a écrit les offsets 0 à 2, le transactionnel 3 et 4 : le high watermark est 5, l'offset qui
+suit le dernier message répliqué. Le LSO est 3, le premier offset de la transaction ouverte : un lecteur
+`read_committed` ne lit rien au-delà tant qu'elle n'est pas terminée, même ce qu'un producteur ordinaire écrirait
+derrière (le notebook 03 y revient). L'offset validé du groupe est 3 : le prochain message à lire, pas le dernier lu.
+Chaque producteur a son producer id ; la séquence compte ses messages depuis 0, l'époque monte quand une nouvelle
+instance du même `transactional.id` appelle `initTransactions()`, et, avec le protocole de transactions de Kafka 4,
+à chaque transaction terminée. Terminons la transaction :
+"""),
+        code(r'''
+open.commitTransaction();
+open.close();
+Kit.awaitTransactionMarkers(tp);
+System.out.println("après commitTransaction() : high watermark = " + Kit.latest(tp, IsolationLevel.READ_UNCOMMITTED)
+        + ", LSO = " + Kit.latest(tp, IsolationLevel.READ_COMMITTED)
+        + "   ← le marqueur de commit occupe lui aussi un offset ; plus de transaction ouverte : le LSO rejoint le high watermark");''', "vocabulaire-fin"),
+        md("""
 ## Qu'est-ce qu'une sémantique de livraison ?
 
 Entre un producteur, le broker et un consommateur, des messages peuvent se perdre (requête perdue,
@@ -286,16 +421,42 @@ config.put("key.serializer", StringSerializer.class.getName());
 config.put("value.serializer", StringSerializer.class.getName());''', "config"),
         md("## Le producteur\nIl envoie un message par requête (un `flush()` après chaque envoi), et rend ceux qu'il croit envoyés : ceux pour lesquels aucune erreur n'est revenue."),
         code(PRODUCER_LOOP),
+        *predict("sur les 10 messages de la cellule de panne, combien le lecteur n'en verra jamais (perdus) ? combien en "
+                 "double ? Le producteur saura-t-il lesquels manquent ?"),
         md(f"""
 ## La panne : une requête Produce perdue
-La cellule arme la panne dans le labo (la 3ᵉ requête Produce de notre producteur sera jetée), relance **votre**
-producteur, relit le topic et dessine l'échange. Avec `acks=0`, personne ne le sait : le message est perdu en silence,
-et ceux qui sont partis juste derrière lui sur la connexion que le labo a coupée peuvent l'être aussi.
+La cellule arme la panne dans le labo : la 3ᵉ requête Produce de notre producteur sera jetée, et le labo coupera la
+connexion qui la portait. Puis elle relance **votre** producteur, relit le topic et dessine l'échange.
 {BILAN}
 """),
         producer_fault(1, "lose-request", 3, "le labo jettera la 3e requête Produce de notre producteur (et seulement du nôtre)"),
-        a_vous(1, "Demandez un accusé de réception.",
-               "La requête est toujours perdue : le producteur le sait-il, cette fois ? Le message compte-t-il encore parmi les « perdus » ?"),
+        remember(
+            "Sur le diagramme, la requête perdue est une flèche rouge barrée, et aucune requête Produce n'a de flèche de "
+            "retour : avec `acks=0`, le broker ne répond jamais (la note « sans réponse (acks=0) »).",
+            "Le producteur n'a donc aucun moyen d'apprendre l'échec : il compte le message comme envoyé, et `retries` n'a "
+            "rien à réessayer.",
+            "Ce qui partait sur la connexion coupée peut se perdre avec lui : la perte touche ce qui était en vol, en silence.",
+            "At-most-once côté producteur : jamais de doublon, des pertes que personne ne voit."),
+        *a_vous(1, "où est mon message ?", """
+Avec `acks=0`, le producteur ignore même **où** ses messages ont été écrits. La cellule envoie 5 messages avec votre
+configuration, attend le résultat de chaque `send()` et affiche l'offset qu'il rend.
+""", "Que vaut l'offset cette fois, et d'où vient-il ? Que peut faire une application d'un offset connu (le journaliser, "
+             "relire le message, prouver qu'il est écrit) ?", r'''
+Properties ackConfig = new Properties();
+ackConfig.putAll(config);                                  // votre configuration…
+ackConfig.put("client.id", "producteur-offsets-" + topic);
+ackConfig.put("acks", "0");                                // …et son acks
+String offsetsTopic = Kit.newTopic("nb01-offsets");
+List<Long> offsets = new ArrayList<>();
+try (KafkaProducer<String, String> producer = new KafkaProducer<>(ackConfig)) {
+    for (String value : Kit.values(5)) {
+        RecordMetadata where = producer.send(new ProducerRecord<>(offsetsTopic, value, value)).get();
+        offsets.add(where.offset());                       // -1 : inconnu (where.hasOffset() est faux)
+    }
+}
+System.out.println("offsets rendus par send() : " + offsets);
+System.out.println("relus dans le topic       : " + Kit.readAll(offsetsTopic, "read_uncommitted"));
+System.out.println("OFFSETS inconnus=" + offsets.stream().filter(o -> o < 0).count() + " sur " + offsets.size());'''),
     ]),
     notebook(2, "producteur-at-least-once", [
         md(f"""
@@ -325,14 +486,53 @@ config.put("key.serializer", StringSerializer.class.getName());
 config.put("value.serializer", StringSerializer.class.getName());''', "config"),
         md("## Le producteur\nIl envoie un message par requête (un `flush()` après chaque envoi : tout ce qui est en mémoire part), et rend ceux que le broker a acquittés."),
         code(PRODUCER_LOOP),
+        *predict("sur les 10 messages, combien de pertes ? combien de doublons ? Lesquels ?"),
         md(f"""
 ## La panne : une réponse perdue
-Le broker écrit le message, mais le labo perd sa réponse (la 3ᵉ requête Produce de notre producteur). Le producteur
-réessaie... et le message est écrit deux fois. {BILAN}
+Le labo laisse passer la 3ᵉ requête Produce de notre producteur jusqu'au broker, puis jette la réponse du broker et
+coupe la connexion. Le producteur, resté sans réponse, fera ce que sa configuration lui dit de faire. {BILAN}
 """),
         producer_fault(2, "lose-response", 3, "le labo perdra la réponse à la 3e requête Produce de notre producteur"),
-        a_vous(2, "Activez l'idempotence.",
-               "Le doublon disparaît-il ? Regardez le diagramme : qu'est-ce qui permet au broker de reconnaître le réessai ?"),
+        remember(
+            "Sur le diagramme, la requête atteint le broker, qui écrit le message : c'est la **réponse** qui se perd "
+            "(flèche rouge barrée) ; le lot est ensuite renvoyé sur une nouvelle connexion.",
+            "Sans réponse, le producteur ne peut pas distinguer « écrit, réponse perdue » de « jamais arrivé » : il "
+            "réessaie, et le broker, qui ne reconnaît pas le renvoi, écrit le message une seconde fois.",
+            "`acks=all` et `retries` évitent la perte silencieuse ; sans idempotence, leur prix est le doublon. Le "
+            "notebook 03 montre comment le broker reconnaît un renvoi."),
+        *a_vous(2, "l'ordre des messages", """
+Un réessai sans idempotence peut aussi casser **l'ordre**. La cellule envoie 10 messages d'un coup, sans attendre les
+réponses : jusqu'à 5 requêtes sans réponse sur la connexion (`max.in.flight.requests.per.connection=5`), et de tout
+petits lots (`batch.size=0`), donc plusieurs requêtes. Le labo retarde d'abord l'ouverture de la connexion, pour
+que les 10 messages attendent ensemble dans le producteur, puis il perd la 1ʳᵉ requête Produce et coupe la connexion :
+les requêtes parties derrière elle sur cette connexion échouent avec elle, et le producteur réessaie tout. Prédisez :
+dans quel ordre le lecteur verra-t-il les messages ?
+""", "L'ordre change-t-il ? Sur le diagramme, que portent les lots renvoyés (pid, séquence) qui permet au broker de "
+             "les ranger ?", r'''
+boolean idempotence = false;   // true : des lots numérotés (séquence), renvoyés dans l'ordre ; le broker refuse un trou
+Properties orderConfig = new Properties();
+orderConfig.putAll(config);                                     // votre configuration : acks=all, retries=5…
+orderConfig.put("client.id", "producteur-ordre-" + topic);
+orderConfig.put("enable.idempotence", idempotence);
+orderConfig.put("max.in.flight.requests.per.connection", 5);    // jusqu'à 5 requêtes sans réponse sur la connexion
+orderConfig.put("batch.size", 0);                               // de tout petits lots : beaucoup de requêtes
+orderConfig.put("linger.ms", 0);
+String orderTopic = Kit.newTopic("nb02-ordre");
+long orderSince = Kit.traceNext();
+// 1) le labo retardera d'une demi-seconde la 2e requête ApiVersions du producteur, celle qui ouvre sa connexion après
+//    l'amorçage : les 10 messages s'accumulent ; puis il jettera la 1re requête Produce et coupera la connexion
+Kit.armFault("delay", "ApiVersions", 2, orderConfig.getProperty("client.id"), 500);
+Kit.armFault("lose-request", "Produce", 1, orderConfig.getProperty("client.id"));
+// 2) 10 messages d'un coup, sans flush() entre eux : les requêtes se suivent sans attendre de réponse
+List<String> order = Kit.values(10);
+try (KafkaProducer<String, String> producer = new KafkaProducer<>(orderConfig)) {
+    for (String value : order) producer.send(new ProducerRecord<>(orderTopic, value, value));
+}   // close() attend que tout soit acquitté
+// 3) relire : pertes, doublons, et l'ordre
+List<String> readBack = Kit.readAll(orderTopic, "read_uncommitted");
+Kit.report(order, readBack);
+Kit.reportOrder(order, readBack);
+Kit.showTrace(orderSince);'''),
     ]),
     notebook(3, "producteur-exactly-once", [
         md(f"""
@@ -396,11 +596,13 @@ List<String> committed = produce(topic, Kit.values(15), 0);
 System.out.println("validés          : " + committed);
 System.out.println("read_committed   : " + Kit.readAll(topic, "read_committed"));
 System.out.println("read_uncommitted : " + Kit.readAll(topic, "read_uncommitted"));'''),
+        *predict("sur les 10 messages des lots validés, combien de pertes et de doublons en `read_committed` ? Le lot "
+                 "avorté sera-t-il lu ?"),
         md(f"""
 ## La panne : une réponse perdue
-La même panne qui doublait le producteur at-least-once : ici, le réessai porte le même numéro de séquence, le broker
-l'écarte. Le topic est relu en `read_committed`, comme le ferait un consommateur exactly-once : jusqu'au dernier offset
-stable, une fois les transactions terminées. {BILAN}
+La panne qui doublait un message dans le notebook 02 : le labo laisse passer la 1ʳᵉ requête Produce de notre
+producteur, puis jette la réponse du broker et coupe la connexion. Le topic est relu en `read_committed`, comme le
+ferait un consommateur exactly-once : jusqu'au dernier offset stable, une fois les transactions terminées. {BILAN}
 """),
         code(r'''
 String faultTopic = Kit.newTopic("nb03-panne");
@@ -413,6 +615,12 @@ List<String> committedUnderFault = produce(faultTopic, Kit.values(15), 0);
 Kit.report(committedUnderFault, Kit.readAll(faultTopic, "read_committed"));
 // 4) le diagramme de séquence de l'échange
 Kit.showTrace(since);''', "panne"),
+        remember(
+            "Sur le diagramme, le lot dont la réponse s'est perdue est renvoyé avec le même producer id, la même époque et "
+            "le même numéro de séquence : le broker reconnaît le renvoi et ne l'écrit pas une seconde fois.",
+            "Le lot 2 est bien écrit dans le log (ses requêtes Produce sont sur le diagramme), puis avorté (EndTxn) : un "
+            "lecteur `read_committed` l'écarte grâce au marqueur d'abort.",
+            "L'idempotence supprime le doublon du réessai ; la transaction rend un lot atomique : tout ou rien."),
         md(f"""
 ## Un crash juste après `commitTransaction()`, puis une relance du début
 Le producteur valide le lot 1 et « meurt » dès que `commitTransaction()` a rendu la main (crash simulé dans le
@@ -421,6 +629,7 @@ avec le même `transactional.id` et les mêmes 15 messages, comme un programme r
 qu'il a déjà validé. Avant d'exécuter la cellule : qu'attendez-vous en `read_committed` ? Le lot 1 y sera-t-il une
 fois, ou deux ? Que peut savoir `initTransactions()` d'une transaction déjà validée ? {BILAN}
 """),
+        code('predis(-1, -1, "ce que verra le lecteur : …");  // predis(perdus, doublons, "…")', "prediction"),
         code(r'''
 String relaunchTopic = Kit.newTopic("nb03-relance");
 List<String> messages = Kit.values(15);                           // les mêmes messages aux deux lancements
@@ -441,8 +650,42 @@ notebook `06`, dont les offsets voyagent dans la transaction. Quand la source n'
 dédoublonne en aval, par identifiant de message (l'exercice `DedupConsumer`). Voir
 [l'errata, entrée 9]({ERRATA}#9-transactionalid-ne-sait-pas-ce-qui-a-été-validé).
 """),
-        a_vous(3, "Retirez les transactions.",
-               "Que devient le lot que l'application a « avorté » ? Le lecteur en `read_committed` peut-il encore l'écarter ?"),
+        *a_vous(3, "le lecteur bloqué", """
+Une transaction que personne ne termine : un producteur transactionnel écrit 3 messages dans une transaction, puis
+« meurt » sans la valider ni l'avorter. Un producteur ordinaire, sans transaction, écrit ensuite 5 messages derrière
+elle. Un lecteur `read_committed` lit le topic pendant 2 s au plus. Pendant ce temps, regardez la page du labo
+(http://localhost:9099/) : la partition `nb03-bloque-…` montre son LSO en orange quand une transaction ouverte retient
+les lecteurs `read_committed`. Prédisez : combien des 5 messages ordinaires le lecteur verra-t-il ?
+""", "Que fait `initTransactions()` de la transaction laissée ouverte ? Sans relance, le lecteur attendrait que le "
+             "coordinateur avorte la transaction de lui-même, au bout de `transaction.timeout.ms` (60 s par défaut). "
+             "Qu'est-ce que cela dit d'un `transactional.id` qu'on change à chaque démarrage ?", r'''
+boolean relaunch = false;   // true : une nouvelle instance, même transactional.id, appelle initTransactions()
+String stuckTopic = Kit.newTopic("nb03-bloque");
+Properties txConfig = new Properties();
+txConfig.putAll(config);
+txConfig.put("client.id", "producteur-bloque-" + topic);
+txConfig.put("transactional.id", "tx-" + stuckTopic);
+// 1) un producteur transactionnel ouvre une transaction, y écrit 3 messages, et meurt sans la terminer
+KafkaProducer<String, String> abandoned = new KafkaProducer<>(txConfig);
+abandoned.initTransactions();
+abandoned.beginTransaction();
+for (String value : Kit.values(3)) abandoned.send(new ProducerRecord<>(stuckTopic, value, value));
+abandoned.flush();
+Kit.crash("au milieu de sa transaction", null, abandoned);
+// 2) un producteur ordinaire, sans transaction, écrit 5 messages derrière elle
+List<String> plain = Kit.values(5);
+Kit.fill(stuckTopic, plain);
+// 3) la relance : une nouvelle instance, même transactional.id
+if (relaunch) {
+    try (KafkaProducer<String, String> again = new KafkaProducer<>(txConfig)) {
+        again.initTransactions();   // termine la transaction laissée ouverte : ouverte, elle est avortée
+    }
+}
+// 4) un lecteur read_committed, 2 s au plus
+List<String> seen = Kit.readFor(stuckTopic, "read_committed", plain.size(), Duration.ofSeconds(2));
+Kit.printOffsets(stuckTopic);
+System.out.println("le lecteur read_committed a lu : " + seen);
+System.out.println("LECTEUR ordinaires=" + plain.size() + " lus=" + seen.stream().filter(plain::contains).count());'''),
     ]),
     notebook(4, "consommateur-at-most-once", [
         md(f"""
@@ -462,15 +705,38 @@ et librdkafka ne le fait pas comme le client Java ([errata, entrée 17]({ERRATA}
              .replace("{group}", "tp-at-most-once"), "config"),
         md("## Le consommateur : commit, puis traitement\nUne instance lit le topic jusqu'au bout ; `crashAt` la fait « mourir » sur un message, entre le commit et le traitement."),
         code(CONSUMER_LOOP),
+        *predict("sur les 10 messages du topic d'entrée, combien ne seront jamais traités ? combien le seront deux fois ?"),
         md(f"""
 ## La panne : un crash entre le commit et le traitement
 Pas de panne réseau ici : c'est le consommateur qui meurt, au 5ᵉ message, juste après son commit. Le crash est simulé
 dans le noyau (qui, lui, survit) : l'instance abandonne ses clients comme un processus tué, sans rien valider de plus.
-Une nouvelle instance reprend à l'offset validé : le message 5 est sauté. {BILAN}
+Puis une nouvelle instance, même groupe, prend sa place. {BILAN}
 """),
         code(CONSUMER_FAULT.replace("{n}", "04"), "panne"),
-        a_vous(4, "Échangez le commit et le traitement.",
-               "Le crash a lieu au même endroit, entre les deux étapes : que deviennent les pertes et les doublons ?"),
+        remember(
+            "Sur le diagramme, l'OffsetCommit du 5ᵉ message part **avant** son traitement : le groupe le compte comme lu.",
+            "La nouvelle instance demande au groupe son offset validé et reprend là, juste après le message 5, que personne "
+            "n'a traité : il est perdu.",
+            "Le groupe ne sait que ce qu'on lui valide. Commit puis traitement : au plus une fois, une perte possible à "
+            "chaque crash, jamais de doublon."),
+        *a_vous(4, "un groupe neuf", """
+Votre consommateur règle `auto.offset.reset=earliest`. Ce réglage ne sert que lorsque le groupe n'a **aucun** offset
+validé pour la partition (un groupe neuf), ou que l'offset validé n'existe plus dans le log. La cellule écrit 5 messages
+dans un topic neuf, puis lance une instance d'un groupe neuf avec la valeur par défaut du client Java, `latest`, qui lit
+jusqu'au bout. Prédisez le bilan.
+""", "Combien de messages sont traités, cette fois ? Quand un groupe se retrouve-t-il sans offset validé en "
+             "production ? (un nouveau service, un `group.id` renommé, des offsets expirés : `offsets.retention.minutes`, "
+             "7 jours par défaut)", r'''
+Properties resetConfig = new Properties();
+resetConfig.putAll(config);                                  // votre configuration…
+String lateTopic = Kit.newTopic("nb04-groupe-neuf");
+resetConfig.put("group.id", "g-neuf-" + lateTopic);          // …dans un groupe neuf : aucun offset validé
+resetConfig.remove("group.instance.id");
+resetConfig.put("auto.offset.reset", "latest");              // la valeur par défaut du client Java
+Kit.fill(lateTopic, Kit.values(5));                          // les messages sont là avant le groupe
+processed.clear();
+readToEnd(resetConfig, lateTopic);                           // une instance du groupe neuf lit jusqu'au bout
+Kit.report(Kit.readAll(lateTopic, "read_uncommitted"), processed);'''),
     ]),
     notebook(5, "consommateur-at-least-once", [
         md(f"""
@@ -489,14 +755,53 @@ Les erreurs et imprécisions du cours sont relevées dans [l'errata]({ERRATA}) (
              .replace("{group}", "tp-at-least-once"), "config"),
         md("## Le consommateur : traitement, puis commit\nUne instance lit le topic jusqu'au bout ; `crashAt` la fait « mourir » sur un message, entre le traitement et le commit."),
         code(CONSUMER_LOOP),
+        *predict("sur les 10 messages du topic d'entrée, combien ne seront jamais traités ? combien le seront deux fois ?"),
         md(f"""
 ## La panne : un crash entre le traitement et le commit
 Le message 5 est traité, puis le consommateur meurt avant son commit (crash simulé dans le noyau, sans rien valider).
-La nouvelle instance reprend à l'offset validé : elle relit le message 5. {BILAN}
+Puis une nouvelle instance, même groupe, prend sa place. {BILAN}
 """),
         code(CONSUMER_FAULT.replace("{n}", "05"), "panne"),
-        a_vous(5, "Échangez le traitement et le commit.",
-               "Que deviennent les pertes et les doublons ? Comment rendre le traitement idempotent, plutôt ? (indice : l'exercice `DedupConsumer` note l'identifiant de chaque message traité, dans la même écriture que son effet)"),
+        remember(
+            "Sur le diagramme, le dernier OffsetCommit de la première instance désigne le 5ᵉ message comme le prochain à "
+            "lire : son traitement a eu lieu, son commit jamais.",
+            "La nouvelle instance reprend à cet offset validé et traite le message 5 une seconde fois : un doublon, aucune "
+            "perte.",
+            "La fenêtre du doublon est l'intervalle entre le traitement et le commit : valider plus souvent la rétrécit, "
+            "sans la fermer. Le traitement doit donc supporter d'être rejoué (idempotent)."),
+        *a_vous(5, "l'auto-commit et un close() trop tôt", """
+Votre consommateur valide lui-même (`enable.auto.commit=false`). Avec l'auto-commit, le client Java valide seul sa
+**position**, l'offset qui suit le dernier message que `poll()` a rendu : dans `poll()`, toutes les
+`auto.commit.interval.ms` (5 s par défaut), et dans `close()`. La cellule lance une instance en auto-commit : un `poll()`
+rend le lot, elle en traite 5 messages, puis on l'arrête proprement, par `close()` (un arrêt demandé, une exception qui
+sort du `try`…). Une seconde instance du même groupe lit ensuite jusqu'au bout. Prédisez le bilan.
+""", "Que devient la moitié du lot qui n'a pas été traitée ? Avec l'auto-commit, que faut-il avoir fait de tout ce "
+             "que `poll()` a rendu avant d'appeler de nouveau `poll()`, ou `close()` ?", r'''
+Properties autoConfig = new Properties();
+autoConfig.putAll(config);                                   // votre configuration…
+String autoTopic = Kit.newTopic("nb05-auto-commit");
+autoConfig.put("group.id", "g-auto-" + autoTopic);           // …dans un groupe à part
+autoConfig.remove("group.instance.id");                      // un membre ordinaire : close() quitte le groupe
+autoConfig.put("enable.auto.commit", true);                  // le client valide seul : dans poll() et dans close()
+Kit.fill(autoTopic, Kit.values(10));
+processed.clear();
+// 1) une instance : un poll() rend le lot ; elle en traite 5, puis on l'arrête proprement
+try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(autoConfig)) {
+    consumer.subscribe(List.of(autoTopic));
+    ConsumerRecords<String, String> batch = ConsumerRecords.empty();
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (batch.isEmpty() && System.currentTimeMillis() < deadline) batch = consumer.poll(Duration.ofMillis(200));
+    System.out.println("poll() a rendu " + batch.count() + " messages");
+    int n = 0;
+    for (ConsumerRecord<String, String> msg : batch) {
+        if (++n > 5) break;                                  // l'arrêt arrive au milieu du lot
+        process(msg);
+    }
+    System.out.println("arrêt demandé après 5 messages traités : close()");
+}
+// 2) une seconde instance, même groupe, lit jusqu'au bout
+readToEnd(autoConfig, autoTopic);
+Kit.report(Kit.readAll(autoTopic, "read_uncommitted"), processed);'''),
     ]),
     notebook(6, "consommateur-exactly-once", [
         md(f"""
@@ -575,11 +880,13 @@ String output = topic + "-sortie";
 Kit.createTopic(output);
 consume(topic, output, 0);
 System.out.println("sortie (read_committed) : " + Kit.readAll(output, "read_committed"));'''),
+        *predict("sur les 10 messages d'entrée, combien manqueront dans la sortie relue en `read_committed` ? combien y "
+                 "seront deux fois ? Et l'affichage (`System.out`) du message 5 ?"),
         md(f"""
 ## La panne : un crash au milieu de la transaction
 Le consommateur meurt au 5ᵉ message, après avoir écrit la sortie et envoyé l'offset, avant `commitTransaction()` :
-sa transaction reste ouverte (crash simulé dans le noyau). La nouvelle instance, même `transactional.id`, l'avorte
-dans `initTransactions()`, puis reprend à l'offset validé. Le topic de sortie est relu en `read_committed`. {BILAN}
+sa transaction reste ouverte (crash simulé dans le noyau). Puis une nouvelle instance, même groupe et même
+`transactional.id`, prend sa place. Le topic de sortie est relu en `read_committed`. {BILAN}
 """),
         code(r'''
 String input = Kit.newTopic("nb06-panne");
@@ -595,8 +902,25 @@ consume(input, out, 0);
 Kit.report(Kit.readAll(input, "read_committed"), Kit.readAll(out, "read_committed"));
 // 4) le diagramme de séquence de l'échange
 Kit.showTrace(since);''', "panne"),
-        a_vous(6, "Validez l'offset hors de la transaction (`consumer.commitSync`).",
-               "Le message 5 apparaît-il encore une fois, et une seule, en sortie ? Que faudrait-il pour un effet de bord hors de Kafka (un e-mail, une base) ?"),
+        remember(
+            "Sur le diagramme, la nouvelle instance commence par InitProducerId : le coordinateur avorte la transaction "
+            "laissée ouverte, sortie du message 5 **et** offset ensemble, et lui rend une époque plus haute, qui écarte "
+            "l'ancienne instance.",
+            "L'offset validé est donc resté avant le message 5 : la nouvelle instance le relit, l'écrit de nouveau et valide "
+            "sa transaction.",
+            "Relue en `read_committed`, la sortie a chaque message une fois ; l'affichage, hors de la transaction, a eu "
+            "lieu deux fois. Seul ce qui s'écrit dans la transaction est exactly-once."),
+        *a_vous(6, "le lecteur en aval", """
+La sortie est relue plus haut en `read_committed`. Un consommateur en aval qui garde la valeur par défaut du client Java,
+`isolation.level=read_uncommitted`, lit-il la même chose ? La cellule relit la sortie de la panne ci-dessus avec ce
+réglage. Prédisez le bilan.
+""", "Que lisait le lecteur `read_uncommitted` en trop ? Dans une chaîne de traitements exactly-once, qui doit lire en "
+             "`read_committed` ?", r'''
+String downstream = "read_uncommitted";   // la valeur par défaut du client Java
+// un consommateur en aval relit la sortie de la panne ci-dessus (out) avec ce réglage
+List<String> downstreamRead = Kit.readAll(out, downstream);
+System.out.println("le lecteur en aval (" + downstream + ") a lu : " + downstreamRead);
+Kit.report(Kit.readAll(input, "read_committed"), downstreamRead);'''),
     ]),
     notebook(7, "cout-des-garanties", [
         md(f"""
@@ -954,7 +1278,7 @@ Kit.showTrace(since);''', "panne"),
   `share.delivery.count.limit` livraisons, puis serait archivé.
 - Aucun ordre entre les lots : un message relivré revient après des messages plus récents.
 """),
-        a_vous(10, "Acquittez avant le traitement (l'`ACCEPT` part au broker, puis le traitement).",
+        a_vous_config(10, "Acquittez avant le traitement (l'`ACCEPT` part au broker, puis le traitement).",
                "Que devient le message sur lequel l'instance meurt ? Et le message empoisonné ?"),
     ])
 
@@ -1144,7 +1468,7 @@ message 5 est dans la base ; son offset n'est pas dans Kafka. {BILAN}
   transaction que l'effet (`ConsumerDbExactlyOnce.java --idempotent`).
 - Le tour le montre sous un crash : `./jbang tour --scenario base` ; l'exercice : `exercises/ConsumerDbExactlyOnce.java`.
 """),
-        a_vous(9, "Stockez les offsets dans la base.",
+        a_vous_config(9, "Stockez les offsets dans la base.",
                "Le crash tombe au même endroit : combien de lignes en double, maintenant ? Que se passerait-il si vous "
                "écriviez l'offset dans la base sans faire le `seek` à l'assignation ?"),
     ])

@@ -44,10 +44,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * proxy, and its control API), and the BILAN line of each fault cell checked.
  * <p>
  * Two passes: every notebook as committed, on a one-node lab (08, which needs three nodes, on the three-node lab
- * once the rest is done); then notebooks 01-06 with their « À vous » change
- * applied to the cell tagged {@code config} (the edit kept in each notebook's metadata, which its « À vous » text
- * shows the student), on a three-node lab (min.insync.replicas=2). The second pass must flip the BILAN line as
- * {@link #A_VOUS} says: the change a student is asked to make really changes what the fault does.
+ * once the rest is done); then notebooks 01-06 (and 09, 10) with their « À vous » change
+ * applied to the cell tagged {@code a-vous} (the edit kept in each notebook's metadata, which its « À vous » text
+ * shows the student), on a three-node lab (min.insync.replicas=2). Each À vous cell is a new experiment: as
+ * committed it shows its lesson, changed it flips, as {@link #A_VOUS} says; the fault cells, unchanged, give the same
+ * verdicts on three nodes.
  */
 @Execution(ExecutionMode.CONCURRENT)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -164,6 +165,7 @@ class NotebooksTest {
         List<Path> copies = new ArrayList<>();
         for (Path nb : notebooks()) copies.add(executed.resolve(nb.getFileName()));
         for (String name : A_VOUS.keySet()) copies.add(executed.resolve(name.replace(".ipynb", ".a-vous.ipynb")));
+        for (String name : A_VOUS_BILAN.keySet()) copies.add(executed.resolve(name.replace(".ipynb", ".a-vous.ipynb")));
         for (Path copy : copies) assertNoErrorNorStderr(copy);
         assertTrue(taggedOutput("00-demarrage.ipynb", null).contains("Tout est prêt"), "le notebook 00 voit Kafka et le labo");
     }
@@ -204,34 +206,133 @@ class NotebooksTest {
                 () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("09-base-de-donnees.ipynb"), "09 : crash entre le COMMIT SQL et le commit Kafka → une ligne en double"));
     }
 
-    /** The « À vous » changes, on three nodes: what the BILAN line becomes. */
+    /** Every BILAN of a fault cell comes with the line that sets the student's prediction beside what happened. */
+    @Test
+    void faultCells_printThePrediction_besideWhatHappened() throws Exception {
+        for (String nb : A_VOUS.keySet()) {
+            List<String> tags = nb.startsWith("03") ? List.of("panne", "relance") : List.of("panne");
+            for (String tag : tags) {
+                Bilan b = bilan(nb, tag);
+                String line = "Votre prédiction : aucune (les -1 de la cellule « Prédisez ») ; observé : perdus=" + b.lost() + " doublons=" + b.duplicated();
+                assertTrue(taggedOutput(nb, tag).contains(line), nb + " (" + tag + ") : « " + line + " » attendu avant le BILAN :\n" + taggedOutput(nb, tag));
+            }
+        }
+    }
+
+    /**
+     * The « À vous » experiments: each notebook's cell tagged {@code a-vous} as committed (one node), then with the
+     * change its text asks for (three nodes). Each teaches something no other notebook's fault shows, and flips.
+     */
     static final Map<String, String> A_VOUS = new TreeMap<>(Map.of(
-            "01-producteur-at-most-once.ipynb", "acks=all : plus de perte silencieuse (l'échec est signalé)",
-            "02-producteur-at-least-once.ipynb", "enable.idempotence=true : plus de doublon",
-            "03-producteur-exactly-once.ipynb", "sans transactions : le lot avorté se lit",
-            "04-consommateur-at-most-once.ipynb", "traitement puis commit : la perte devient un doublon",
-            "05-consommateur-at-least-once.ipynb", "commit puis traitement : le doublon devient une perte",
-            "06-consommateur-exactly-once.ipynb", "offset validé hors transaction : une perte",
-            "10-files.ipynb", "ACCEPT avant le traitement : le doublon devient une perte",
-            "09-base-de-donnees.ipynb", "offsets dans la transaction SQL, seek à l'assignation : plus de doublon"));
+            "01-producteur-at-most-once.ipynb", "acks=0 : send() rend l'offset -1 ; acks=1 : l'offset où le message est écrit",
+            "02-producteur-at-least-once.ipynb", "sans idempotence, un réessai casse l'ordre ; avec, l'ordre est gardé",
+            "03-producteur-exactly-once.ipynb", "une transaction ouverte bloque le lecteur read_committed au LSO ; initTransactions() le libère",
+            "04-consommateur-at-most-once.ipynb", "un groupe neuf en auto.offset.reset=latest saute ce qui est déjà là ; earliest le lit",
+            "05-consommateur-at-least-once.ipynb", "auto-commit et close() au milieu du lot : une perte ; sans auto-commit, des doublons",
+            "06-consommateur-exactly-once.ipynb", "read_uncommitted lit la sortie avortée ; read_committed l'écarte"));
+
+    /** The notebooks beyond the course whose « À vous » edits their config cell: what their BILAN line becomes. */
+    static final Map<String, String> A_VOUS_BILAN = new TreeMap<>(Map.of(
+            "09-base-de-donnees.ipynb", "offsets dans la transaction SQL, seek à l'assignation : plus de doublon",
+            "10-files.ipynb", "ACCEPT avant le traitement : le doublon devient une perte"));
 
     @Test
-    void aVousChanges_flipTheBilan() throws Exception {
-        Map<String, Bilan> after = new TreeMap<>();
-        for (String nb : A_VOUS.keySet()) after.put(nb, bilan(nb.replace(".ipynb", ".a-vous.ipynb")));
-        String all = after.toString();
-        Bilan b01 = after.get("01-producteur-at-most-once.ipynb");
-        assertAll(   // every change's verdict in one run
-                () -> assertTrue(b01.lost() == 0 && b01.duplicated() == 0 && b01.sent() < 10 && b01.read() == b01.sent(), "01 " + A_VOUS.get("01-producteur-at-most-once.ipynb") + " : " + all),
-                () -> assertEquals(new Bilan(10, 10, 0, 0), after.get("02-producteur-at-least-once.ipynb"), "02 " + A_VOUS.get("02-producteur-at-least-once.ipynb")),
-                () -> assertEquals(new Bilan(10, 15, 0, 0), after.get("03-producteur-exactly-once.ipynb"), "03 " + A_VOUS.get("03-producteur-exactly-once.ipynb")),
-                () -> assertEquals(new Bilan(10, 20, 0, 5), bilan("03-producteur-exactly-once.a-vous.ipynb", "relance"),
-                        "03 relance sans transactions : le lot 1 deux fois, et le lot avorté se lit"),
-                () -> assertEquals(new Bilan(10, 11, 0, 1), after.get("04-consommateur-at-most-once.ipynb"), "04 " + A_VOUS.get("04-consommateur-at-most-once.ipynb")),
-                () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("05-consommateur-at-least-once.ipynb"), "05 " + A_VOUS.get("05-consommateur-at-least-once.ipynb")),
-                () -> assertEquals(new Bilan(10, 9, 1, 0), after.get("06-consommateur-exactly-once.ipynb"), "06 " + A_VOUS.get("06-consommateur-exactly-once.ipynb")),
-                () -> assertEquals(new Bilan(5, 4, 1, 0), after.get("10-files.ipynb"), "10 " + A_VOUS.get("10-files.ipynb")),
-                () -> assertEquals(new Bilan(10, 10, 0, 0), after.get("09-base-de-donnees.ipynb"), "09 " + A_VOUS.get("09-base-de-donnees.ipynb")));
+    void aVousChanges_flipTheBilan_beyondTheCourse() throws Exception {
+        assertAll(
+                () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("09-base-de-donnees.a-vous.ipynb"), "09 " + A_VOUS_BILAN.get("09-base-de-donnees.ipynb")),
+                () -> assertEquals(new Bilan(5, 4, 1, 0), bilan("10-files.a-vous.ipynb"), "10 " + A_VOUS_BILAN.get("10-files.ipynb")));
+    }
+
+    private static final Pattern OFFSETS = Pattern.compile("OFFSETS inconnus=(\\d+) sur (\\d+)");
+    private static final Pattern ORDER = Pattern.compile("ORDRE envoyés=(\\d+) lus=(\\d+) hors-ordre=(\\d+)");
+    private static final Pattern READER = Pattern.compile("LECTEUR ordinaires=(\\d+) lus=(\\d+)");
+
+    @Test
+    void aVousExperiments_showTheirLesson_thenFlip() throws Exception {
+        Map<String, String> before = new TreeMap<>();
+        Map<String, String> after = new TreeMap<>();
+        for (String nb : A_VOUS.keySet()) {
+            before.put(nb, taggedOutput(nb, "a-vous"));
+            after.put(nb, taggedOutput(nb.replace(".ipynb", ".a-vous.ipynb"), "a-vous"));
+        }
+        String n01 = "01-producteur-at-most-once.ipynb", n02 = "02-producteur-at-least-once.ipynb", n03 = "03-producteur-exactly-once.ipynb";
+        String n04 = "04-consommateur-at-most-once.ipynb", n05 = "05-consommateur-at-least-once.ipynb", n06 = "06-consommateur-exactly-once.ipynb";
+        Bilan b05 = Bilan.parse(n05, before.get(n05)), a05 = Bilan.parse(n05, after.get(n05));
+        assertAll(   // every lesson's verdict in one run
+                () -> assertEquals(List.of(5, 5), numbers(OFFSETS, n01, before.get(n01)), n01 + " " + A_VOUS.get(n01)),
+                () -> assertEquals(List.of(0, 5), numbers(OFFSETS, n01, after.get(n01)), n01 + " " + A_VOUS.get(n01)),
+                // the lab drops the first Produce request and cuts the connection: the requests in flight behind it
+                // fail with it, and without idempotence the producer puts each one back at the head of its queue
+                () -> assertTrue(numbers(ORDER, n02, before.get(n02)).get(2) >= 1, n02 + " " + A_VOUS.get(n02) + " :\n" + before.get(n02)),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), Bilan.parse(n02, before.get(n02)), n02 + " : ni perte ni doublon, seulement l'ordre"),
+                () -> assertEquals(List.of(10, 10, 0), numbers(ORDER, n02, after.get(n02)), n02 + " " + A_VOUS.get(n02) + " :\n" + after.get(n02)),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), Bilan.parse(n02, after.get(n02)), n02 + " idempotent"),
+                () -> assertEquals(List.of(5, 0), numbers(READER, n03, before.get(n03)), n03 + " " + A_VOUS.get(n03) + " :\n" + before.get(n03)),
+                () -> assertTrue(before.get(n03).contains("une transaction ouverte retient les lecteurs read_committed à l'offset 0"), n03 + " : le LSO\n" + before.get(n03)),
+                () -> assertEquals(List.of(5, 5), numbers(READER, n03, after.get(n03)), n03 + " " + A_VOUS.get(n03) + " :\n" + after.get(n03)),
+                () -> assertEquals(new Bilan(5, 0, 5, 0), Bilan.parse(n04, before.get(n04)), n04 + " " + A_VOUS.get(n04)),
+                () -> assertEquals(new Bilan(5, 5, 0, 0), Bilan.parse(n04, after.get(n04)), n04 + " " + A_VOUS.get(n04)),
+                // close() with enable.auto.commit=true commits the position: past the 5 messages polled but not processed
+                () -> assertTrue(b05.lost() >= 1 && b05.duplicated() == 0 && b05.read() == 10 - b05.lost(), n05 + " " + A_VOUS.get(n05) + " : " + b05),
+                () -> assertTrue(a05.lost() == 0 && a05.duplicated() >= 1, n05 + " " + A_VOUS.get(n05) + " : " + a05),
+                () -> assertEquals(new Bilan(10, 11, 0, 1), Bilan.parse(n06, before.get(n06)), n06 + " " + A_VOUS.get(n06)),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), Bilan.parse(n06, after.get(n06)), n06 + " " + A_VOUS.get(n06)));
+    }
+
+    /** The À vous pass leaves the fault cells as they are: on three nodes, the same verdicts as on one. */
+    @Test
+    void faultCells_giveTheSameBilan_onThreeNodes() throws Exception {
+        assertAll(
+                () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("02-producteur-at-least-once.a-vous.ipynb")),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("03-producteur-exactly-once.a-vous.ipynb")),
+                () -> assertEquals(new Bilan(10, 15, 0, 5), bilan("03-producteur-exactly-once.a-vous.ipynb", "relance")),
+                () -> assertEquals(new Bilan(10, 9, 1, 0), bilan("04-consommateur-at-most-once.a-vous.ipynb")),
+                () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("05-consommateur-at-least-once.a-vous.ipynb")),
+                () -> assertEquals(new Bilan(10, 10, 0, 0), bilan("06-consommateur-exactly-once.a-vous.ipynb")));
+    }
+
+    /** Notebook 00 points at each word on a live example: the Admin API's answers, with the numbers the text explains. */
+    @Test
+    void notebook00_namesEachWord_onALiveExample() throws Exception {
+        String text = taggedOutput("00-demarrage.ipynb", "vocabulaire");
+        assertAll(
+                () -> assertTrue(text.contains("leader = nœud 1") && text.contains("ISR = [1]"), text),
+                () -> assertTrue(text.contains("read_uncommitted : 5   ← le HIGH WATERMARK"), text),
+                () -> assertTrue(text.contains("read_committed   : 3   ← le LSO"), text),
+                () -> assertTrue(text.contains("époque = 0, dernière séquence = 2\n") && text.contains("dernière séquence = 1, transaction ouverte depuis l'offset 3"), text),
+                () -> assertTrue(text.contains("offset validé = 3"), text),
+                () -> assertTrue(taggedOutput("00-demarrage.ipynb", "vocabulaire-fin").contains("high watermark = 6, LSO = 6"),
+                        taggedOutput("00-demarrage.ipynb", "vocabulaire-fin")));
+    }
+
+    /** The text just before an experiment sets it up without telling its result: the student predicts first. */
+    @Test
+    void textBeforeEachExperiment_doesNotTellItsResult() throws Exception {
+        List<String> spoilers = List.of("deux fois", "sauté", "relit le message", "écarte", "l'avorte", "en silence", "doublon", "perte");
+        for (String nb : A_VOUS.keySet()) {
+            JsonArray cells = JsonParser.parseString(Files.readString(ScriptRunner.root().resolve("notebooks").resolve(nb)))
+                    .getAsJsonObject().getAsJsonArray("cells");
+            for (int i = 1; i < cells.size(); i++) {
+                JsonObject cell = cells.get(i).getAsJsonObject();
+                if (!"code".equals(cell.get("cell_type").getAsString()) || tags(cell).stream().noneMatch(List.of("panne", "relance")::contains)) continue;
+                int j = i - 1;   // the text before the experiment, above its « Prédisez » cell if it has one
+                while (j > 0 && tags(cells.get(j).getAsJsonObject()).contains("prediction")) j--;
+                JsonObject before = cells.get(j).getAsJsonObject();
+                assertEquals("markdown", before.get("cell_type").getAsString(), nb + " : un texte avant l'expérience " + tags(cell));
+                String text = markdown(before).replace("perdus=… doublons=…", "");
+                for (String word : spoilers) assertFalse(text.contains(word), nb + " : le texte avant l'expérience en dit le résultat (« " + word + " ») :\n" + text);
+            }
+        }
+    }
+
+    /** The numbers of the one line this pattern matches in a cell's output. */
+    private static List<Integer> numbers(Pattern line, String notebook, String text) {
+        Matcher m = line.matcher(text);
+        assertTrue(m.find(), notebook + " : pas de ligne « " + line.pattern() + " » :\n" + text);
+        List<Integer> n = new ArrayList<>();
+        for (int i = 1; i <= m.groupCount(); i++) n.add(Integer.parseInt(m.group(i)));
+        assertFalse(m.find(), notebook + " : une seule ligne « " + line.pattern() + " » attendue :\n" + text);
+        return n;
     }
 
     /** Every fault cell shows the exchange as a sequence diagram; on the producers', the lab's lost request or response. */
@@ -246,11 +347,14 @@ class NotebooksTest {
                 }
             }
         }
+        for (String copy : List.of("02-producteur-at-least-once.ipynb", "02-producteur-at-least-once.a-vous.ipynb")) {
+            assertTrue(taggedSvg(copy, "a-vous").contains("perdue"), copy + " : le diagramme de l'expérience sur l'ordre ne montre pas la requête perdue");
+        }
     }
 
     @Test
     void aVousEdits_areWhatTheTextAsksFor() throws Exception {
-        for (String nb : A_VOUS.keySet()) {
+        for (String nb : new java.util.TreeSet<>(java.util.stream.Stream.concat(A_VOUS.keySet().stream(), A_VOUS_BILAN.keySet().stream()).toList())) {
             JsonObject notebook = JsonParser.parseString(Files.readString(ScriptRunner.root().resolve("notebooks").resolve(nb))).getAsJsonObject();
             JsonObject edit = notebook.getAsJsonObject("metadata").getAsJsonObject("kit").getAsJsonObject("a_vous");
             String text = markdown(notebook);
@@ -334,9 +438,12 @@ class NotebooksTest {
         return Bilan.parse(notebook, taggedOutput(notebook, tag));
     }
 
-    private static String markdown(JsonObject notebook) {
+    /** The text of every markdown cell of this notebook, or of this one cell. */
+    private static String markdown(JsonObject notebookOrCell) {
         StringBuilder text = new StringBuilder();
-        for (JsonElement c : notebook.getAsJsonArray("cells")) {
+        JsonArray cells = notebookOrCell.has("cells") ? notebookOrCell.getAsJsonArray("cells") : new JsonArray();
+        if (!notebookOrCell.has("cells")) cells.add(notebookOrCell);
+        for (JsonElement c : cells) {
             JsonObject cell = c.getAsJsonObject();
             if (!"markdown".equals(cell.get("cell_type").getAsString())) continue;
             JsonElement src = cell.get("source");
