@@ -27,15 +27,17 @@ class GradeReportTest {
     }
 
     @Test
-    void oneCorrectExerciseOutOfEight_isTwoAndAHalf_notTwenty() {
+    void oneCorrectExerciseOutOfTheAssignment_isTwentyOverItsSize_notTwenty() {
         List<Grader.Grade> grades = new ArrayList<>(List.of(full("alice", "ProducerAtLeastOnce")));
         for (Exercise e : Exercise.values()) {
             if (!e.className.equals("ProducerAtLeastOnce")) grades.add(Grader.notHandedIn("alice", e));
         }
         GradeReport report = new GradeReport(grades, ALL, "test");
-        assertEquals(2.5, report.studentScore("alice"), 1e-9);
+        // ten exercises: 20 / 10
+        assertEquals(10, Exercise.values().length, "la consigne par défaut");
+        assertEquals(2.0, report.studentScore("alice"), 1e-9);
         assertTrue(report.markdown().contains("non rendu"), report.markdown());
-        assertTrue(report.csv().contains("alice,2.5,"), report.csv());
+        assertTrue(report.csv().contains("alice,2.0,"), report.csv());
     }
 
     @Test

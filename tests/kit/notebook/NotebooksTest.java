@@ -201,8 +201,10 @@ class NotebooksTest {
                 // 10: the 5 sound records of 6; the crash on the 3rd, before acknowledging: the whole batch comes back
                 // (delivery 2), the 1st and 2nd are processed twice; the poison record is rejected at its first failure
                 () -> assertEquals(new Bilan(5, 7, 0, 2), bilan("10-files.ipynb"), "10 : crash avant l'acquittement → 2 doublons"),
-                () -> assertTrue(taggedOutput("10-files.ipynb", "panne").contains("message empoisonné : [livraison 2 REJECT]"),
-                        "10 : l'empoisonné, rejeté à sa 2e livraison, jamais plus"),
+                // the poison record rejected once, never again, at a delivery after the crash: the 2nd, or a later one when
+                // the abandoned consumer (no close(), its network thread still up in the kernel) acquired the batch again
+                () -> assertTrue(taggedOutput("10-files.ipynb", "panne").matches("(?s).*message empoisonné : \\[livraison [2-5] REJECT\\]\n.*"),
+                        "10 : l'empoisonné, rejeté une fois, jamais plus :\n" + taggedOutput("10-files.ipynb", "panne")),
                 () -> assertEquals(new Bilan(10, 11, 0, 1), bilan("09-base-de-donnees.ipynb"), "09 : crash entre le COMMIT SQL et le commit Kafka → une ligne en double"));
     }
 
