@@ -142,7 +142,7 @@ public final class GradeCommand implements java.util.concurrent.Callable<Integer
         outside.forEach(s -> System.out.printf("%s/%s : hors de la consigne (--exercises), pas noté%n", s.student(), s.exercise()));
         // the costliest first (stable: student order otherwise), so that the last ones to finish are short
         List<Submission> runnable = submissions.stream().filter(s -> s.notGradable() == null && assigned.contains(s.exercise()))
-                .sorted(Comparator.comparingInt((Submission s) -> -exercise(s).runs)).toList();
+                .sorted(Comparator.comparingInt((Submission s) -> -exercise(s).seconds)).toList();
         System.out.printf("%d rendu(s) à noter (%d étudiant(s), consigne : %d exercice(s)), %d en parallèle.%n", runnable.size(),
                 students.size(), assignment.size(), Math.min(jobs, Math.max(1, runnable.size())));
         System.out.println("Isolation : " + sandbox.describe());
