@@ -24,7 +24,7 @@ class BenchTest {
         Path out = Files.createTempDirectory("bench-");
         ScriptRunner.Result r = ScriptRunner.jbang(Duration.ofMinutes(5), "bench", "--quick", "--out", out.toString());
         assertEquals(0, r.exitCode(), r.describe());
-        assertTrue(r.stdout().contains("ProducerPerformance de org.apache.kafka:kafka-tools:4.3.1"), r.describe());
+        assertTrue(r.stdout().contains("ProducerPerformance de org.apache.kafka:kafka-tools:4.4.0"), r.describe());
         assertTrue(r.stdout().matches("(?s).*\\[\\d+/15\\] .*"), "une ligne de progression\n" + r.stdout());
         assertTrue(r.stdout().matches("(?s).*Coût d.une file \\(acquittement message par message, \\d+ octets\\) : \\d+\\.\\d\\d × .*"), r.stdout());
 

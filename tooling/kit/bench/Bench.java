@@ -44,8 +44,8 @@ import java.util.regex.Pattern;
  */
 public final class Bench {
 
-    /** The reference tool: kafka-tools 4.4.0 is not published; 4.3.1 needs its own clients (4.4.0 dropped a class it uses). */
-    public static final String TOOLS_GAV = "org.apache.kafka:kafka-tools:4.3.1";
+    /** The reference tool: kafka-tools of the kit's Kafka release (the pom's kafka.tools.version), with its own clients. */
+    public static final String TOOLS_GAV = "org.apache.kafka:kafka-tools:4.4.0";
 
     /** One producer semantic as the bench runs it: producer properties, and a commit interval for transactions. */
     public enum Config {

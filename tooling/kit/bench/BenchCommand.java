@@ -90,7 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (problem != null) throw new ParameterException(spec.commandLine(), problem);
         }
         long t0 = System.nanoTime();
-        if (!base) System.out.println("Référence : ProducerPerformance de " + Bench.TOOLS_GAV + " (kafka-tools 4.4.0 n'est pas publié), dans sa propre JVM.");
+        if (!base) System.out.println("Référence : ProducerPerformance de " + Bench.TOOLS_GAV + ", dans sa propre JVM.");
         String classpath = base ? null : referenceClasspath();
         AutoCloseable cluster = null;
         String servers = bootstrap;
