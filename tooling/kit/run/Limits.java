@@ -30,7 +30,8 @@ final class Limits {
     static final long FILE_BYTES = 32L * 1024 * 1024;
     /**
      * The cell's own folder, on disk and kept from one run of a submission to the next (the files the grader hands it,
-     * a journal): what all its files may hold together, and how many there may be. A solution writes a few KiB there.
+     * a journal): what all its files may hold together, and how many files and folders there may be. A solution writes
+     * a few KiB there, in a few dozen entries (one folder per run).
      */
     static final long CELL_BYTES = 64L * 1024 * 1024;
     static final int CELL_FILES = 1000;
@@ -56,7 +57,7 @@ final class Limits {
         else off.add("temps CPU, taille des fichiers");
         if (bubblewrap) on.add("dossier de travail, HOME et /tmp de " + TMPFS_BYTES / (1024 * 1024) + " Mio chacun");
         else off.add("espace disque du dossier de travail");
-        on.add("dossier du rendu : " + CELL_BYTES / (1024 * 1024) + " Mio et " + CELL_FILES + " fichiers (mesuré toutes les "
+        on.add("dossier du rendu : " + CELL_BYTES / (1024 * 1024) + " Mio et " + CELL_FILES + " fichiers et dossiers (mesuré toutes les "
                 + CELL_WATCH.toMillis() + " ms)");
         return String.join(", ", on) + (off.isEmpty() ? "" : " ; non limités ici : " + String.join(", ", off));
     }
@@ -151,6 +152,13 @@ final class Limits {
             try {
                 Files.walkFileTree(folder, new java.nio.file.SimpleFileVisitor<>() {
                     @Override
+                    public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes attrs) {
+                        // a folder counts as a file: folder after folder would fill the disk's inodes just the same
+                        seen[1]++;
+                        return seen[1] > CELL_FILES ? java.nio.file.FileVisitResult.TERMINATE : java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
                     public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
                         seen[0] += attrs.size();
                         seen[1]++;
@@ -168,7 +176,7 @@ final class Limits {
             }
             if (seen[0] <= CELL_BYTES && seen[1] <= CELL_FILES) return;
             hit = "dossier du rendu trop rempli (plus de " + CELL_BYTES / (1024 * 1024) + " Mio ou de " + CELL_FILES
-                    + " fichiers, pour tous les lancements du rendu) : programme arrêté";
+                    + " fichiers et dossiers, pour tous les lancements du rendu) : programme arrêté";
             Process p = process.get();
             if (p != null) ScriptRunner.killTree(p.toHandle());
         }
